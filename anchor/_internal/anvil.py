@@ -1,0 +1,139 @@
+"""Run the local anvil node from node_modules as a background process with persisted state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import REPO_ROOT, Config
+from ..errors import ChainError
+
+ANVIL = REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    running: bool
+    pid: int | None
+    url: str
+    chain_id: int | None = None
+    block: int | None = None
+
+
+def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        answer = json.loads(resp.read())
+    if "error" in answer:
+        raise ChainError(f"{method}: {answer['error'].get('message')}")
+    return answer["result"]
+
+
+def _paths(cfg: Config) -> tuple[Path, Path, Path]:
+    base = cfg.home / "chain"
+    return base / "anvil.pid", base / "anvil.log", cfg.state_path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists": ask /proc whether it is really running.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        return state != "Z"
+    except OSError:
+        return True
+
+
+def _read_pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def status(cfg: Config) -> NodeStatus:
+    pid_file, _, _ = _paths(cfg)
+    pid = _read_pid(pid_file)
+    url = cfg.chain.url
+    try:
+        chain_id = int(str(rpc(url, "eth_chainId", timeout=1.0)), 16)
+        block = int(str(rpc(url, "eth_blockNumber", timeout=1.0)), 16)
+    except (OSError, ChainError, ValueError):
+        return NodeStatus(False, pid, url)
+    return NodeStatus(True, pid, url, chain_id, block)
+
+
+def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
+    """Start anvil unless it already answers; idempotent."""
+    current = status(cfg)
+    if current.running:
+        if current.chain_id != cfg.chain.chain_id:
+            raise ChainError(
+                f"another chain (id {current.chain_id}) already answers at {current.url}; "
+                f"expected chain id {cfg.chain.chain_id}"
+            )
+        return current
+    if not ANVIL.exists():
+        raise ChainError(f"anvil not found at {ANVIL}: run the setup (npm ci) first")
+    pid_file, log_file, state = _paths(cfg)
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    c = cfg.chain
+    args = [
+        str(ANVIL),
+        "--host", c.host,
+        "--port", str(c.port),
+        "--chain-id", str(c.chain_id),
+        "--mnemonic", c.mnemonic,
+        "--accounts", str(c.accounts),
+        "--balance", str(c.balance_eth),
+        "--state", str(state),
+        # Save every second so that even a kill -9 loses at most one second of history.
+        "--state-interval", "1",
+    ]  # fmt: skip
+    if c.block_time:
+        args += ["--block-time", str(c.block_time)]
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    pid_file.write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ChainError(f"anvil exited with code {proc.returncode}; see {log_file}")
+        st = status(cfg)
+        if st.running:
+            return NodeStatus(True, proc.pid, st.url, st.chain_id, st.block)
+        time.sleep(0.05)
+    proc.terminate()
+    raise ChainError(f"anvil did not answer at {c.url} within {timeout:.0f} s; see {log_file}")
+
+
+def down(cfg: Config, timeout: float = 15.0) -> bool:
+    """Stop the node started by `up` (SIGTERM makes anvil save its state). True if one was stopped."""
+    pid_file, _, _ = _paths(cfg)
+    pid = _read_pid(pid_file)
+    pid_file.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return True

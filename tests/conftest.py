@@ -1,0 +1,100 @@
+"""Shared fixtures: a real anvil process for the session and the embedded py-evm chain, both deployed."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from anchor._internal.anvil import ANVIL, rpc
+from anchor.accounts import dev_account
+from anchor.chain import Chain, connect
+from anchor.config import ChainConfig
+from anchor.deploy import deploy
+from anchor.registry import Registries
+
+MNEMONIC = "test test test test test test test test test test test junk"
+ASSETS = Path(__file__).parent / "assets"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_anvil(port: int, *extra: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            rpc(f"http://127.0.0.1:{port}", "eth_chainId", timeout=0.5)
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("anvil did not start")
+
+
+@pytest.fixture(scope="session")
+def anvil_url() -> Iterator[str]:
+    port = free_port()
+    proc = start_anvil(port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(10)
+
+
+def advance_time(chain: Chain, seconds: int) -> None:
+    """Move the chain's clock forward and mine a block, on either backend."""
+    if chain.backend == "embedded":
+        tester = chain.tester  # type: ignore[attr-defined]
+        latest = chain.w3.eth.get_block("latest")
+        tester.time_travel(int(latest["timestamp"]) + seconds)
+    else:
+        chain.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+@dataclass
+class World:
+    """Three founding parties (SG, TH, MY; threshold 2) on freshly deployed registries."""
+
+    chain: Chain
+    reg: Registries
+    deployer: LocalAccount
+    sg: LocalAccount
+    th: LocalAccount
+    my: LocalAccount
+
+    def account(self, index: int) -> LocalAccount:
+        return dev_account(MNEMONIC, index)
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+
+
+@pytest.fixture(params=["anvil", "embedded"])
+def chain(request: pytest.FixtureRequest) -> Chain:
+    if request.param == "anvil":
+        url = request.getfixturevalue("anvil_url")
+        return connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC, confirmations=1))
+    return connect(ChainConfig(backend="embedded", mnemonic=MNEMONIC, confirmations=1))
+
+
+@pytest.fixture
+def world(chain: Chain) -> World:
+    accounts = [dev_account(MNEMONIC, i) for i in range(4)]
+    parties = [("SG", accounts[1].address), ("TH", accounts[2].address), ("MY", accounts[3].address)]
+    manifest = deploy(chain, accounts[0], parties, threshold=2, proposal_lifetime=3600)
+    return World(chain, Registries.open(chain, manifest), *accounts)
