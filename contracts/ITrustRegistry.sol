@@ -73,6 +73,18 @@ interface ITrustRegistry {
         uint16 approvals;
     }
 
+    /// @notice Everything a verifier needs to judge one anchoring, read in one call.
+    struct VerificationContext {
+        Issuer issuer;
+        Status issuerStatusAtTime;
+        bool issuerPartyMemberAtTime;
+        CertificateAuthority ca;
+        Status caStatusAtTime;
+        bool recognizedAtTime;
+        bool recognizedNow;
+        bool verifierMember;
+    }
+
     // ---- errors ----
     error NotPartyAdmin(address account);
     error PartyNotMember(bytes8 party);
@@ -215,4 +227,10 @@ interface ITrustRegistry {
         external
         view
         returns (bool);
+    /// @notice The issuer account, its CA and their statuses at `time` (the anchoring time), and whether
+    ///         `verifier` recognized that CA for `docType` then and recognizes it now.
+    function verificationContext(address account, uint8 docType, bytes8 verifier, uint40 time)
+        external
+        view
+        returns (VerificationContext memory);
 }

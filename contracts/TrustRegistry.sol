@@ -302,6 +302,23 @@ contract TrustRegistry is ITrustRegistry {
         return recognizesCAAt(recognizer, i.ca, docType, time);
     }
 
+    function verificationContext(address account, uint8 docType, bytes8 verifier, uint40 time)
+        external
+        view
+        returns (VerificationContext memory v)
+    {
+        v.issuer = _issuers[account];
+        if (v.issuer.status == Status.None) return v;
+        v.issuerStatusAtTime =
+            _issuerHistory[account].statusAt(v.issuer.status == Status.Revoked, v.issuer.revokedAt, time);
+        v.issuerPartyMemberAtTime = isMemberAt(v.issuer.party, time);
+        v.ca = _cas[v.issuer.ca];
+        v.caStatusAtTime = caStatusAt(v.issuer.ca, time);
+        v.recognizedAtTime = recognizesCAAt(verifier, v.issuer.ca, docType, time);
+        v.recognizedNow = recognizesCAAt(verifier, v.issuer.ca, docType, uint40(block.timestamp));
+        v.verifierMember = isMember(verifier);
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _callerParty() private view returns (bytes8 party) {

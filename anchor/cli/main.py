@@ -12,7 +12,9 @@ from ._common import Context
 from .ca_cmd import ca_group
 from .chain_cmd import chain_group, deploy_cmd
 from .governance_cmd import party_group
+from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
+from .pki_cmd import pki_group
 from .recognition_cmd import recognitions, recognize, unrecognize
 
 EXIT_ERROR = 3
@@ -51,6 +53,8 @@ for command in (
     recognize,
     unrecognize,
     recognitions,
+    pki_group,
+    issue_cmd,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,170 @@
+"""Issuing: documents -> digests -> salted leaves -> Merkle batches -> signed roots -> anchoring -> bundles.
+
+One transaction anchors one batch (several batches go into one `anchorMany` transaction), so the cost on
+chain does not grow with the number of documents. Nothing is reported as anchored before the
+transaction is mined with the configured confirmations; on any failure no bundle is produced.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+
+from .bundle import Anchor, Batch, Bundle, Document, Leaf, Proof
+from .canonical import Digest
+from .doctypes import type_id, type_name
+from .errors import ConfigError
+from .leaf import leaf_hashes, new_salts
+from .merkle import MerkleTree
+from .registry import Registries, Status
+from .signing import Signature, Signer, batch_message
+
+MAX_BATCH = 1_000_000
+ROOTS_PER_TRANSACTION = 50
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """A document already reduced to its canonical digest; `name` is informative (the file name)."""
+
+    name: str
+    digest: Digest
+
+
+@dataclass
+class IssueResult:
+    bundles: list[Bundle] = field(default_factory=list)
+    batches: int = 0
+    transactions: int = 0
+    gas_used: int = 0
+    seconds: float = 0.0
+    transaction_hashes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _SignedBatch:
+    start: int
+    tree: MerkleTree
+    signature: Signature
+
+
+class DocumentIssuer:
+    """An issuing agency's account, acting with its document-signing key."""
+
+    def __init__(
+        self,
+        registries: Registries,
+        account: LocalAccount,
+        signer: Signer,
+        *,
+        confirmations: int | None = None,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        if not 1 <= max_batch <= MAX_BATCH:
+            raise ConfigError(f"batch size must be 1..{MAX_BATCH}")
+        self.reg = registries
+        self.account = account
+        self.signer = signer
+        self.confirmations = confirmations
+        self.max_batch = max_batch
+        self._party: str | None = None
+
+    def check_authorized(self, doc_type_id: int) -> str:
+        """The issuer's party; raise a clear error now rather than a revert after signing."""
+        issuer = self.reg.trust.issuer(self.account.address)
+        if issuer.status is Status.NONE:
+            raise ConfigError(f"account {self.account.address} is not a registered issuer account")
+        if issuer.status is not Status.ACTIVE:
+            raise ConfigError(f"issuer account {self.account.address} is {issuer.status.name.lower()}")
+        if not issuer.doc_types >> doc_type_id & 1:
+            raise ConfigError(
+                f"issuer account {self.account.address} may not anchor {type_name(doc_type_id)} documents"
+            )
+        return issuer.party
+
+    def issue(
+        self,
+        documents: Sequence[DocumentInput],
+        doc_type: str | int,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> IssueResult:
+        """Anchor `documents` (all of one type) and return one bundle per document, in input order."""
+        started = time.perf_counter()
+        tid = type_id(doc_type)
+        if not documents:
+            return IssueResult()
+        party = self._party = self.check_authorized(tid)
+        registry = self.reg.manifest.document_registry.address
+        chain_id = self.reg.chain.chain_id
+        salts = new_salts(len(documents))
+        leaves = leaf_hashes(tid, salts, [d.digest.digest for d in documents])
+
+        batches: list[_SignedBatch] = []
+        for start in range(0, len(leaves), self.max_batch):
+            tree = MerkleTree(leaves[start : start + self.max_batch])
+            signature = self.signer.sign(batch_message(tree.root, tree.size, tid, chain_id, registry))
+            batches.append(_SignedBatch(start, tree, signature))
+
+        result = IssueResult(batches=len(batches))
+        anchors: dict[int, Anchor] = {}
+        for i in range(0, len(batches), ROOTS_PER_TRANSACTION):
+            group = batches[i : i + ROOTS_PER_TRANSACTION]
+            if len(group) == 1:
+                receipt = self.reg.documents.anchor(self.account, group[0].tree.root, tid, group[0].tree.size)
+            else:
+                receipt = self.reg.documents.anchor_many(
+                    self.account,
+                    [b.tree.root for b in group],
+                    [tid] * len(group),
+                    [b.tree.size for b in group],
+                )
+            if self.confirmations is not None and self.confirmations != self.reg.chain.config.confirmations:
+                self.reg.chain.wait(receipt.tx_hash, confirmations=self.confirmations)
+            block_time = int(self.reg.chain.block(receipt.block_number)["timestamp"])
+            anchor = Anchor.create(
+                chain_id=chain_id,
+                registry=registry,
+                transaction_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                block_hash=receipt.block_hash,
+                block_time=block_time,
+                issuer=self.account.address,
+                party=party,
+            )
+            for b in group:
+                anchors[b.start] = anchor
+            result.transactions += 1
+            result.gas_used += receipt.gas_used
+            result.transaction_hashes.append(receipt.tx_hash)
+
+        for b in batches:
+            batch_model = Batch.create(b.tree.root, b.signature, self.signer.certificates)
+            anchor = anchors[b.start]
+            for j, path in enumerate(b.tree.iter_proofs()):
+                k = b.start + j
+                d = documents[k]
+                result.bundles.append(
+                    Bundle(
+                        media_type="application/vnd.trustanchor.bundle.v1+json",
+                        document=Document(
+                            name=d.name,
+                            media_type=d.digest.media_type,
+                            canonicalization=d.digest.canonicalization,
+                            digest="0x" + d.digest.digest.hex(),
+                            document_type=type_name(tid),
+                            document_type_id=tid,
+                        ),
+                        leaf=Leaf(salt="0x" + salts[k].hex(), hash="0x" + leaves[k].hex()),
+                        proof=Proof(index=j, tree_size=b.tree.size, path=tuple("0x" + h.hex() for h in path)),
+                        batch=batch_model,
+                        anchor=anchor,
+                    )
+                )
+                if progress is not None and k % 1000 == 999:
+                    progress(1000)
+        result.seconds = time.perf_counter() - started
+        return result
