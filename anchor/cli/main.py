@@ -16,6 +16,7 @@ from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
 from .pki_cmd import pki_group
 from .recognition_cmd import recognitions, recognize, unrecognize
+from .verify_cmd import consume_cmd, revoke_cmd, supersede_cmd, verify_cmd
 
 EXIT_ERROR = 3
 EXIT_USAGE = 64
@@ -55,6 +56,10 @@ for command in (
     recognitions,
     pki_group,
     issue_cmd,
+    verify_cmd,
+    revoke_cmd,
+    supersede_cmd,
+    consume_cmd,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,190 @@
+"""`trustanchor verify` and the document lifecycle: `revoke`, `supersede`, `consume`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from cryptography import x509
+from rich.table import Table
+
+from ..bundle import Bundle
+from ..errors import ConfigError, PKIError
+from ..reasons import reason_code
+from ..registry import DocumentProof
+from ..verify import CheckStatus, Decision, Verdict, Verifier
+from ._common import Context, account_option, console, done, json_option, pass_ctx
+
+EXIT_CODES = {Decision.VALID: 0, Decision.INVALID: 1, Decision.INDETERMINATE: 2}
+_STYLE = {
+    CheckStatus.VALID: "green",
+    CheckStatus.INVALID: "bold red",
+    CheckStatus.SKIPPED: "dim",
+    CheckStatus.ERROR: "yellow",
+}
+_VERDICT_STYLE = {
+    Decision.VALID: "bold green",
+    Decision.INVALID: "bold red",
+    Decision.INDETERMINATE: "bold yellow",
+}
+
+
+def _ca_store(directory: Path | None) -> list[x509.Certificate]:
+    if directory is None:
+        return []
+    certs: list[x509.Certificate] = []
+    for p in sorted(directory.glob("*.pem")):
+        try:
+            certs += x509.load_pem_x509_certificates(p.read_bytes())
+        except ValueError as e:
+            raise PKIError(f"{p}: not a PEM certificate ({e})") from None
+    return certs
+
+
+def print_verdict(v: Verdict) -> None:
+    c = console()
+    c.print(
+        f"[{_VERDICT_STYLE[v.verdict]}]{v.verdict.value}[/]  {v.document}  (verified as {v.verifying_party})"
+    )
+    t = Table(show_header=True, header_style="bold")
+    for col in ("check", "status", "code", "explanation"):
+        t.add_column(col)
+    for ch in v.checks:
+        status = f"[{_STYLE[ch.status]}]{ch.status.value}[/]" + (
+            " [yellow](warning)[/]" if ch.warning else ""
+        )
+        t.add_row(ch.name, status, ch.code, ch.message)
+    c.print(t)
+    if v.read_at_block is not None:
+        c.print(f"chain {v.chain_id} read at block {v.read_at_block} ({v.read_at_block_hash})")
+
+
+@click.command("verify")
+@click.argument("document", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as", "as_party", required=True, metavar="PARTY", help="The verifying (receiving) party, e.g. TH."
+)
+@click.option(
+    "--ca-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra CA certificates (*.pem)."
+)
+@click.option("--confirmations", type=int, help="Confirmations required (default: chain config).")
+@json_option
+@pass_ctx
+def verify_cmd(
+    ctx: Context,
+    document: Path,
+    bundle_path: Path,
+    as_party: str,
+    ca_dir: Path | None,
+    confirmations: int | None,
+    as_json: bool,
+) -> None:
+    """Verify DOCUMENT against its proof bundle as PARTY. Exit 0 VALID, 1 INVALID, 2 INDETERMINATE."""
+    if not document.exists():
+        raise ConfigError(f"document not found: {document}")
+    bundle = Bundle.load(bundle_path)
+    manifest = ctx.manifest()
+    try:
+        chain = ctx.chain()
+    except ConfigError:
+        raise
+    except Exception as e:  # chain unreachable: still answer, INDETERMINATE
+        raise ConfigError(f"chain unreachable: {e}") from None
+    need = ctx.config.chain.confirmations if confirmations is None else confirmations
+    verifier = Verifier(chain, manifest, confirmations=need, ca_certificates=_ca_store(ca_dir))
+    verdict = verifier.verify(document, bundle, as_party)
+    if as_json:
+        click.echo(verdict.to_json())
+    else:
+        print_verdict(verdict)
+    raise SystemExit(EXIT_CODES[verdict.verdict])
+
+
+def _proof(bundle: Bundle) -> DocumentProof:
+    return DocumentProof(
+        bytes.fromhex(bundle.batch.root[2:]),
+        bytes.fromhex(bundle.leaf.hash[2:]),
+        bundle.proof.index,
+        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
+    )
+
+
+def _trusted(ctx: Context, bundle: Bundle) -> None:
+    m = ctx.manifest()
+    if (
+        bundle.anchor.chain_id != m.chain_id
+        or bundle.anchor.registry.lower() != m.document_registry.address.lower()
+    ):
+        raise ConfigError(
+            f"the bundle belongs to registry {bundle.anchor.registry} on chain {bundle.anchor.chain_id}, not ours"
+        )
+
+
+@click.command("revoke")
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reason", default="unspecified", show_default=True, help="Reason name or code.")
+@click.option("--whole-batch", is_flag=True, help="Revoke every document of the bundle's batch.")
+@account_option
+@pass_ctx
+def revoke_cmd(
+    ctx: Context, bundle_path: Path, reason: str, whole_batch: bool, account_spec: str | None
+) -> None:
+    """The issuing party revokes the document of a bundle (or its whole batch)."""
+    bundle = Bundle.load(bundle_path)
+    _trusted(ctx, bundle)
+    reg = ctx.registries()
+    acct = ctx.account(account_spec)
+    if whole_batch:
+        r = reg.documents.revoke_batch(acct, bytes.fromhex(bundle.batch.root[2:]), reason_code(reason))
+        done(f"batch {bundle.batch.root} revoked", r)
+    else:
+        r = reg.documents.revoke_document(acct, _proof(bundle), reason_code(reason))
+        done(f"document {bundle.document.name} revoked", r)
+
+
+@click.command("supersede")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The old document's bundle.",
+)
+@click.option(
+    "--by",
+    "new_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The amended document's bundle.",
+)
+@account_option
+@pass_ctx
+def supersede_cmd(ctx: Context, bundle_path: Path, new_path: Path, account_spec: str | None) -> None:
+    """The issuing party replaces a document by its amended successor."""
+    old, new = Bundle.load(bundle_path), Bundle.load(new_path)
+    _trusted(ctx, old)
+    _trusted(ctx, new)
+    reg = ctx.registries()
+    r = reg.documents.supersede(ctx.account(account_spec), _proof(old), _proof(new))
+    done(f"{old.document.name} superseded by {new.document.name}", r)
+
+
+@click.command("consume")
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as", "as_party", required=True, metavar="PARTY", help="The receiving party using the document."
+)
+@account_option
+@pass_ctx
+def consume_cmd(ctx: Context, bundle_path: Path, as_party: str, account_spec: str | None) -> None:
+    """A receiving party uses a one-time document (e.g. a CITES permit at import); a second use fails."""
+    bundle = Bundle.load(bundle_path)
+    _trusted(ctx, bundle)
+    reg = ctx.registries()
+    acct = ctx.account(account_spec)
+    acting = reg.trust.admin_party(acct.address)
+    if acting != as_party.upper():
+        raise ConfigError(f"account {acct.address} acts for {acting or 'no party'}, not {as_party.upper()}")
+    r = reg.documents.consume(acct, _proof(bundle))
+    done(f"{bundle.document.name} consumed by {acting}", r)

@@ -1,0 +1,133 @@
+"""The verifier: document + bundle + the verifier's own trusted chain view -> checks -> verdict.
+
+What to trust (chain, registry addresses) comes from the verifier's configuration — a deployment
+manifest — never from the bundle, which is only evidence to be checked against it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography import x509
+
+from ..bundle import Bundle
+from ..canonical import RAW_SHA256, Digest, canonicalization_for, digest_bytes, digest_file
+from ..chain import Chain
+from ..deploy import Manifest, party_id
+from ..errors import ChainError, ConfigError, DocumentError
+from . import checks
+from .chainview import ChainReader, ChainView
+from .model import Check, CheckStatus, Verdict, decide
+
+
+class Verifier:
+    """A border agency's verifier, acting for one member party, bound to one trusted deployment."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        manifest: Manifest,
+        *,
+        confirmations: int = 1,
+        ca_certificates: Sequence[x509.Certificate] = (),
+    ) -> None:
+        if chain.chain_id != manifest.chain_id:
+            raise ConfigError(
+                f"trusted manifest is for chain {manifest.chain_id}, connected to chain {chain.chain_id}"
+            )
+        self.chain = chain
+        self.manifest = manifest
+        self.confirmations = confirmations
+        self.ca_certificates = list(ca_certificates)
+        self.reader = ChainReader(chain, manifest)
+
+    def verify(self, document: bytes | str | os.PathLike[str], bundle: Bundle, as_party: str) -> Verdict:
+        party_id(as_party)  # a malformed party code is a usage error, not a verdict
+        party = as_party.upper()
+        digest, error = _digest(document, bundle)
+        view: ChainView | None = None
+        chain_error: str | None = None
+        try:
+            view = self.reader.read(
+                bytes.fromhex(bundle.batch.root[2:]),
+                bytes.fromhex(bundle.leaf.hash[2:]),
+                bundle.anchor.issuer,
+                bundle.document.document_type_id,
+                party,
+                bundle.anchor.block_time,
+                bundle.anchor.block_number,
+            )
+        except ChainError as e:
+            chain_error = str(e)
+        result = [
+            checks.integrity(bundle, digest, error),
+            checks.inclusion(bundle),
+            checks.anchored(
+                bundle,
+                view,
+                self.manifest.chain_id,
+                self.manifest.document_registry.address,
+                self.confirmations,
+            ),
+            checks.document_status(view),
+            checks.signature(bundle),
+            checks.certificate_chain(bundle, view, self.ca_certificates),
+            checks.ca_status(view),
+            checks.recognition(bundle, view, party),
+        ]
+        if chain_error is not None:
+            result = [_explain_unavailable(c, chain_error) for c in result]
+        elif result[2].status is CheckStatus.INVALID and result[2].code in (
+            "ROOT_NOT_ANCHORED",
+            "WRONG_CHAIN",
+            "WRONG_REGISTRY",
+        ):
+            # Nothing on the trusted registry relates to this root: registry-based checks have no subject.
+            result = [
+                Check(
+                    c.name,
+                    CheckStatus.SKIPPED,
+                    "NOT_ANCHORED",
+                    "skipped: the root is not on the trusted registry",
+                )
+                if c.name in ("document_status", "certificate_chain", "ca_status", "recognition")
+                else c
+                for c in result
+            ]
+        name = bundle.document.name if not isinstance(document, (str, os.PathLike)) else Path(document).name
+        return Verdict(
+            verdict=decide(result),
+            checks=result,
+            verifying_party=party,
+            document=name,
+            chain_id=self.manifest.chain_id,
+            read_at_block=view.block_number if view else None,
+            read_at_block_hash=view.block_hash if view else None,
+            read_at_time=view.block_time if view else None,
+            anchored_at=view.document["batch"]["anchoredAt"] or None if view else None,
+        )
+
+
+def _digest(document: bytes | str | os.PathLike[str], bundle: Bundle) -> tuple[Digest | None, str | None]:
+    """Canonicalize as the bundle says the document was; a parse failure is an integrity failure."""
+    media_type = bundle.document.media_type
+    try:
+        if canonicalization_for(media_type) != bundle.document.canonicalization:
+            return None, f"media type {media_type} does not go with {bundle.document.canonicalization}"
+        if isinstance(document, (str, os.PathLike)):
+            if bundle.document.canonicalization == RAW_SHA256:
+                return digest_file(document, media_type), None
+            return digest_bytes(Path(document).read_bytes(), media_type, name=Path(document).name), None
+        return digest_bytes(document, media_type, name=bundle.document.name), None
+    except DocumentError as e:
+        return None, f"the document is not readable as {media_type}: {e}"
+    except OSError as e:
+        return None, f"cannot read the document: {e.strerror}"
+
+
+def _explain_unavailable(check: Check, error: str) -> Check:
+    if check.status is CheckStatus.ERROR:
+        return Check(check.name, CheckStatus.ERROR, "CHAIN_UNAVAILABLE", f"could not read the chain: {error}")
+    return check
