@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""End-to-end issuance throughput through the library against a fresh anvil. One JSON object on stdout.
+
+For each size: generate ~1 KB JSON permits, then time canonicalization + digests, salted leaves, Merkle
+batch, root signature, anchoring (waiting for the receipt) and serialization of every proof bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from anchor._internal.anvil import ANVIL, rpc
+from anchor.accounts import dev_account
+from anchor.cacert import read_ca_certificate
+from anchor.canonical import digest_bytes
+from anchor.chain import connect
+from anchor.config import ChainConfig
+from anchor.deploy import deploy
+from anchor.doctypes import ALL_TYPES_MASK
+from anchor.issuing import DocumentInput, DocumentIssuer
+from anchor.pki import init_pki
+from anchor.registry import Registries
+from anchor.signing import Signer
+
+MNEMONIC = "test test test test test test test test test test test junk"
+SPECIES = [
+    "Crocodylus porosus",
+    "Pterocarpus santalinus",
+    "Python reticulatus",
+    "Dendrobium nobile",
+    "Varanus salvator",
+]
+
+
+def permit(i: int, rng: random.Random) -> bytes:
+    doc = {
+        "permitNumber": f"SG/CITES/2026/{i:07d}",
+        "type": "export",
+        "exporter": {
+            "name": f"Exporter {rng.randrange(10**6)} Pte Ltd",
+            "address": "12 Jurong Port Road, Singapore 619094",
+            "country": "SG",
+        },
+        "importer": {
+            "name": f"Importeur {rng.randrange(10**6)} Co., Ltd.",
+            "address": "99 Sukhumvit Road, Khlong Toei, Bangkok 10110",
+            "country": "TH",
+        },
+        "specimens": [
+            {
+                "species": rng.choice(SPECIES),
+                "appendix": rng.choice(["I", "II", "III"]),
+                "description": "skins, tanned — wet blue",
+                "quantity": rng.randrange(1, 5000),
+                "unit": "pieces",
+                "purpose": "T",
+                "source": rng.choice(["W", "C", "R"]),
+                "countryOfOrigin": "MY",
+            }
+        ],
+        "validFrom": "2026-11-22",
+        "validUntil": "2027-05-21",
+        "managementAuthority": "National Parks Board, CITES Management Authority of Singapore",
+        "conditions": "Valid only for the consignment described. Ne peut être réutilisé.",
+        "security": {"stampNumber": f"{rng.randrange(10**9):09d}", "issuedAt": "2026-11-22T09:30:00+08:00"},
+    }
+    return json.dumps(doc, indent=1).encode()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    args = ap.parse_args()
+    port = 20000 + os.getpid() % 20000
+    node = subprocess.Popen(
+        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                rpc(url, "eth_chainId")
+                break
+            except OSError:
+                time.sleep(0.05)
+        chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
+        acct = [dev_account(MNEMONIC, i) for i in range(6)]
+        manifest = deploy(chain, acct[0], [("SG", acct[1].address)], 1, 3600)
+        reg = Registries.open(chain, manifest)
+        tmp = Path(f"/tmp/bench-issue-{os.getpid()}")
+        pki = init_pki("SG", tmp)
+        ca = read_ca_certificate(pki.root_ca)
+        reg.trust.add_ca(acct[1], ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
+        reg.trust.authorize_issuer(acct[1], acct[4].address, ca.fingerprint, ALL_TYPES_MASK)
+        signer = Signer.from_pem(pki.signer_key, pki.signer_cert, [pki.issuing_ca, pki.root_ca])
+        issuer = DocumentIssuer(reg, acct[4], signer)
+        results = []
+        rng = random.Random(7)
+        for n in (int(s) for s in args.sizes.split(",")):
+            raw = [permit(i, rng) for i in range(n)]
+            avg = sum(map(len, raw)) / n
+            t0 = time.perf_counter()
+            docs = [
+                DocumentInput(f"permit-{i}.json", digest_bytes(b, "application/json"))
+                for i, b in enumerate(raw)
+            ]
+            result = issuer.issue(docs, "cites-permit")
+            rendered = [b.to_json() for b in result.bundles]
+            seconds = time.perf_counter() - t0
+            assert len(rendered) == n
+            results.append(
+                {
+                    "docs": n,
+                    "avg_doc_bytes": round(avg),
+                    "seconds": round(seconds, 3),
+                    "docs_per_s": round(n / seconds),
+                    "gas_per_doc": round(result.gas_used / n, 3),
+                    "transactions": result.transactions,
+                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                }
+            )
+            del raw, docs, result, rendered
+        print(json.dumps({"runs": results, "node": "anvil 1.7.1", "signature": signer.alg}))
+        return 0
+    finally:
+        node.terminate()
+        node.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
