@@ -13,14 +13,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from anchor._internal.anvil import ANVIL, rpc  # noqa: E402
-from anchor.accounts import dev_account  # noqa: E402
-from anchor.chain import connect  # noqa: E402
-from anchor.config import ChainConfig  # noqa: E402
-from anchor.deploy import deploy  # noqa: E402
-from anchor.doctypes import ALL_TYPES_MASK  # noqa: E402
-from anchor.merkle import MerkleTree  # noqa: E402
-from anchor.registry import DocumentProof, Registries  # noqa: E402
+from anchor._internal.anvil import ANVIL, rpc
+from anchor.accounts import dev_account
+from anchor.chain import connect
+from anchor.config import ChainConfig
+from anchor.deploy import deploy
+from anchor.doctypes import ALL_TYPES_MASK
+from anchor.merkle import MerkleTree
+from anchor.registry import DocumentProof, Registries
 
 MNEMONIC = "test test test test test test test test test test test junk"
 
