@@ -1,7 +1,11 @@
-"""What a verification reads from the chain, all pinned to one block so that the verdict can state it.
+"""What a verification reads from the chain, kept in step with the chain head block by block.
 
-Reads go straight to JSON-RPC (one batch request after learning the head), decoded with the fast ABI
-codec: web3's ContractFunction.call() costs milliseconds of client overhead per call.
+Every verification first asks for the head block (one small request). Between heads nothing can change,
+so whatever was read at that head is reused; when the head moves, the registries' logs since the last
+head say exactly what changed: a status event marks its document or batch for a fresh read, any trust
+registry event drops the cached trust answers, and a changed hash of the last seen block (a reorg)
+drops everything. A verdict therefore always reflects the head block it names, never an older view,
+at a cost that does not grow with the size of the registry.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from typing import Any
 
 from hexbytes import HexBytes
 
+from .._internal.jsonrpc import JsonRpc, ProviderRpc
 from ..chain import Chain
 from ..deploy import Manifest, party_id
-from ..errors import ChainError, ChainUnavailable
+
+_STATUS_EVENTS = ("DocumentRevoked", "DocumentSuperseded", "DocumentConsumed", "BatchRevocationRecorded")
+_ZERO = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
@@ -29,19 +36,67 @@ class ChainView:
 
 
 class ChainReader:
-    def __init__(self, chain: Chain, manifest: Manifest, *, cache_size: int = 4096) -> None:
+    def __init__(self, chain: Chain, manifest: Manifest, *, cache_size: int = 100_000) -> None:
         self.chain = chain
         self.manifest = manifest
-        self.trust_abi, self.doc_abi = chain.abis
-        self._doc_fn = self.doc_abi.fn("document")
-        self._ctx_fn = self.trust_abi.fn("verificationContext")
-        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        trust_abi, doc_abi = chain.abis
+        self._doc_fn = doc_abi.fn("document")
+        self._batch_fn = doc_abi.fn("batch")
+        self._ctx_fn = trust_abi.fn("verificationContext")
+        self._status_topics = ["0x" + doc_abi.event(n).topic.hex() for n in _STATUS_EVENTS]
+        self._doc_address = manifest.document_registry.address
+        self._trust_address = manifest.trust_registry.address
+        self.rpc: JsonRpc | ProviderRpc = (
+            ProviderRpc(chain.w3.provider) if chain.backend == "embedded" else JsonRpc(chain.config.url)
+        )
         self._cache_size = cache_size
-        self._batch = chain.backend != "embedded"
+        self._reset()
 
-    def head(self) -> tuple[int, str, int]:
-        b = self._rpc([("eth_getBlockByNumber", ["latest", False])])[0]
-        return int(b["number"], 16), b["hash"], int(b["timestamp"], 16)
+    def _reset(self) -> None:
+        self._head: tuple[int, str, int] | None = None
+        self._touched_docs: set[tuple[bytes, bytes]] = set()
+        self._touched_roots: set[bytes] = set()
+        self._batches: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+        self._contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._headers: dict[int, tuple[str | None, int | None]] = {}
+        self._documents: dict[tuple[bytes, bytes], dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ head tracking
+
+    def sync(self) -> tuple[int, str, int]:
+        """Bring the cache to the current head; return (number, hash, timestamp) of that head."""
+        head = int(self.rpc.call("eth_blockNumber", []), 16)
+        if self._head is not None and head == self._head[0]:
+            return self._head
+        if self._head is not None and head < self._head[0]:
+            self._reset()
+        start = self.manifest.deploy_block if self._head is None else self._head[0] + 1
+        span = {"fromBlock": hex(start), "toBlock": hex(head)}
+        requests: list[tuple[str, list[Any]]] = [
+            ("eth_getBlockByNumber", [hex(head), False]),
+            ("eth_getLogs", [{**span, "address": self._doc_address, "topics": [self._status_topics]}]),
+            ("eth_getLogs", [{**span, "address": self._trust_address}]),
+        ]
+        if self._head is not None:
+            requests.append(("eth_getBlockByNumber", [hex(self._head[0]), False]))
+        answers = self.rpc.batch(requests)
+        if self._head is not None and (answers[3] is None or answers[3]["hash"] != self._head[1]):
+            self._reset()  # the block we had seen is gone: a reorg; start over from the deployment
+            return self.sync()
+        for log in answers[1]:
+            topics = [bytes(HexBytes(t)) for t in log["topics"]]
+            if len(topics) >= 3 and topics[0] != bytes(HexBytes(self._status_topics[3])):
+                self._touched_docs.add((topics[1], topics[2]))
+            else:
+                self._touched_roots.add(topics[1])
+        if answers[2]:
+            self._contexts.clear()
+        self._documents.clear()
+        block = answers[0]
+        self._head = (head, block["hash"], int(block["timestamp"], 16))
+        return self._head
+
+    # ------------------------------------------------------------------ reads
 
     def read(
         self,
@@ -53,70 +108,55 @@ class ChainReader:
         anchored_time: int,
         claimed_block: int,
     ) -> ChainView:
-        number, block_hash, block_time = self.head()
+        number, block_hash, block_time = self.sync()
         at = hex(number)
-        doc_data = "0x" + self._doc_fn.encode(root, leaf).hex()
-        ctx_data = "0x" + self._ctx_fn.encode(issuer, doc_type, party_id(verifier), anchored_time).hex()
-        ctx_key = (number, ctx_data)
-        hdr_key = (number, "header", claimed_block)
-        requests: list[tuple[str, list[Any]]] = [
-            ("eth_call", [{"to": self.manifest.document_registry.address, "data": doc_data}, at])
-        ]
-        if ctx_key not in self._cache:
-            requests.append(
-                ("eth_call", [{"to": self.manifest.trust_registry.address, "data": ctx_data}, at])
-            )
-        want_header = claimed_block <= number and hdr_key not in self._cache
-        if want_header:
-            requests.append(("eth_getBlockByNumber", [hex(claimed_block), False]))
-        answers = self._rpc(requests)
-        document = self._doc_fn.decode(bytes(HexBytes(answers[0])))
-        k = 1
-        if ctx_key not in self._cache:
-            self._remember(ctx_key, self._ctx_fn.decode(bytes(HexBytes(answers[k]))))
-            k += 1
-        if want_header:
-            hdr = answers[k]
-            self._remember(hdr_key, (hdr["hash"], int(hdr["timestamp"], 16)) if hdr else (None, None))
-        claimed_hash, claimed_time = self._cache.get(hdr_key, (None, None))
-        return ChainView(
-            number, block_hash, block_time, document, self._cache[ctx_key], claimed_hash, claimed_time
-        )
+        document = self._document(root, leaf, at)
+        key = (issuer.lower(), doc_type, verifier, anchored_time)
+        context = self._contexts.get(key)
+        if context is None:
+            data = self._ctx_fn.encode(issuer, doc_type, party_id(verifier), anchored_time)
+            context = self._ctx_fn.decode(self._eth_call(self._trust_address, data, at))
+            self._contexts[key] = context
+        claimed_hash, claimed_time = (None, None)
+        if claimed_block <= number:
+            if claimed_block not in self._headers:
+                hdr = self.rpc.call("eth_getBlockByNumber", [hex(claimed_block), False])
+                self._headers[claimed_block] = (
+                    (hdr["hash"], int(hdr["timestamp"], 16)) if hdr else (None, None)
+                )
+            claimed_hash, claimed_time = self._headers[claimed_block]
+        return ChainView(number, block_hash, block_time, document, context, claimed_hash, claimed_time)
 
-    def _remember(self, key: tuple[Any, ...], value: Any) -> None:
-        self._cache[key] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+    def _document(self, root: bytes, leaf: bytes, at: str) -> dict[str, Any]:
+        if (root, leaf) in self._touched_docs or root in self._touched_roots:
+            cached = self._documents.get((root, leaf))
+            if cached is None:
+                cached = self._doc_fn.decode(
+                    self._eth_call(self._doc_address, self._doc_fn.encode(root, leaf), at)
+                )
+                self._documents[(root, leaf)] = cached
+            return cached
+        # No status event ever named this document or its batch: only the batch record is needed.
+        batch = self._batches.get(root)
+        if batch is None:
+            batch = self._batch_fn.decode(self._eth_call(self._doc_address, self._batch_fn.encode(root), at))
+            if batch["issuer"] != _ZERO:  # an anchored batch record never changes (reorgs reset the cache)
+                self._batches[root] = batch
+                if len(self._batches) > self._cache_size:
+                    self._batches.popitem(last=False)
+        return {
+            "batch": batch,
+            "batchRevocation": {"revokedAt": 0, "reason": 0},
+            "state": {
+                "revokedAt": 0,
+                "revokeReason": 0,
+                "supersededAt": 0,
+                "consumedAt": 0,
+                "consumedBy": b"\x00" * 8,
+            },
+            "successorRoot": b"\x00" * 32,
+            "successorLeaf": b"\x00" * 32,
+        }
 
-    def _rpc(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
-        provider = self.chain.w3.provider
-        try:
-            if self._batch and len(requests) > 1:
-                responses = provider.make_batch_request(requests)  # type: ignore[attr-defined]
-            else:
-                responses = [provider.make_request(m, p) for m, p in requests]  # type: ignore[arg-type]
-        except Exception as e:
-            raise ChainUnavailable(
-                f"chain unreachable at {self.chain.config.url}: {str(e).splitlines()[0][:200]}"
-            ) from None
-        if isinstance(responses, dict):
-            raise ChainError(f"node refused a batch request: {responses.get('error')}")
-        out = []
-        for r in responses:
-            if r.get("error"):
-                raise ChainError(f"node error: {r['error'].get('message', r['error'])}")
-            out.append(_plain(r.get("result")))
-        return out
-
-
-def _plain(value: Any) -> Any:
-    """Embedded-chain answers come as HexBytes/ints in AttributeDicts; JSON-RPC ones as hex strings."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, int):
-        return hex(value)
-    if hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+    def _eth_call(self, to: str, data: bytes, at: str) -> bytes:
+        return bytes(HexBytes(self.rpc.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, at])))
