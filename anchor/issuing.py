@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 
-from .bundle import Anchor, Batch, Bundle, Document, Leaf, Proof
+from .bundle import Anchor, Batch, Bundle, BundleWriter
 from .canonical import Digest
 from .doctypes import type_id, type_name
 from .errors import ConfigError
@@ -34,14 +34,36 @@ class DocumentInput:
     digest: Digest
 
 
+@dataclass(frozen=True)
+class IssuedDocument:
+    """One anchored document: its bundle as JSON text, plus what a journal needs without parsing it."""
+
+    name: str
+    digest: bytes
+    root: bytes
+    leaf: bytes
+    transaction_hash: str
+    block_number: int
+    bundle_json: str
+
+    @property
+    def bundle(self) -> Bundle:
+        return Bundle.from_json(self.bundle_json)
+
+
 @dataclass
 class IssueResult:
-    bundles: list[Bundle] = field(default_factory=list)
+    documents: list[IssuedDocument] = field(default_factory=list)
     batches: int = 0
     transactions: int = 0
     gas_used: int = 0
     seconds: float = 0.0
     transaction_hashes: list[str] = field(default_factory=list)
+
+    @property
+    def bundles(self) -> list[Bundle]:
+        """Validated bundle models (parsed from the JSON: for inspection, not the bulk path)."""
+        return [d.bundle for d in self.documents]
 
 
 @dataclass(frozen=True)
@@ -142,26 +164,35 @@ class DocumentIssuer:
             result.transaction_hashes.append(receipt.tx_hash)
 
         for b in batches:
-            batch_model = Batch.create(b.tree.root, b.signature, self.signer.certificates)
             anchor = anchors[b.start]
+            writer = BundleWriter(
+                batch=Batch.create(b.tree.root, b.signature, self.signer.certificates),
+                anchor=anchor,
+                tree_size=b.tree.size,
+                doc_type_id=tid,
+            )
             for j, path in enumerate(b.tree.iter_proofs()):
                 k = b.start + j
-                d = documents[k]
-                result.bundles.append(
-                    Bundle(
-                        media_type="application/vnd.trustanchor.bundle.v1+json",
-                        document=Document(
-                            name=d.name,
-                            media_type=d.digest.media_type,
-                            canonicalization=d.digest.canonicalization,
-                            digest="0x" + d.digest.digest.hex(),
-                            document_type=type_name(tid),
-                            document_type_id=tid,
-                        ),
-                        leaf=Leaf(salt="0x" + salts[k].hex(), hash="0x" + leaves[k].hex()),
-                        proof=Proof(index=j, tree_size=b.tree.size, path=tuple("0x" + h.hex() for h in path)),
-                        batch=batch_model,
-                        anchor=anchor,
+                d = documents[k].digest
+                text = writer.render(
+                    name=documents[k].name,
+                    media_type=d.media_type,
+                    canonicalization=d.canonicalization,
+                    digest=d.digest,
+                    salt=salts[k],
+                    index=j,
+                    path=path,
+                    leaf_hash=leaves[k],
+                )
+                result.documents.append(
+                    IssuedDocument(
+                        documents[k].name,
+                        d.digest,
+                        b.tree.root,
+                        leaves[k],
+                        anchor.transaction_hash,
+                        anchor.block_number,
+                        text,
                     )
                 )
                 if progress is not None and k % 1000 == 999:

@@ -72,9 +72,10 @@ def leaf_hashes(doc_type_id: int, salts: Sequence[bytes], digests: Sequence[byte
     if len(salts) != len(digests):
         raise LeafError(f"{len(salts)} salts for {len(digests)} digests")
     _check(doc_type_id, b"\x00" * SALT_LEN, b"\x00" * DIGEST_LEN)
-    if any(len(s) != SALT_LEN for s in salts):
+    # set(map(len, ...)) runs in C: a generator over a million items would cost a tenth of a second.
+    if salts and set(map(len, salts)) != {SALT_LEN}:
         raise LeafError(f"every leaf salt must be {SALT_LEN} bytes")
-    if any(len(d) != DIGEST_LEN for d in digests):
+    if digests and set(map(len, digests)) != {DIGEST_LEN}:
         raise LeafError(f"every document digest must be {DIGEST_LEN} bytes (SHA-256)")
     head = _HEAD + _TYPE_BYTES[doc_type_id]
     sha = hashlib.sha256

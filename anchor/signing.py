@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.verification import (
     Criticality,
@@ -142,7 +143,7 @@ class Signer:
 
     def __init__(
         self,
-        key: SigningKey,
+        key: PrivateKeyTypes,
         certificates: Sequence[x509.Certificate],
         *,
         check_validity: bool = True,
@@ -161,11 +162,13 @@ class Signer:
         _check_usage(cert)
         if check_validity:
             at = now or dt.datetime.now(dt.UTC)
+            if at.tzinfo is None:
+                raise SigningError("the time to check certificate validity at must be timezone-aware")
             if at < cert.not_valid_before_utc:
                 raise SigningError(f"signing certificate is not valid until {_ts(cert.not_valid_before_utc)}")
             if at > cert.not_valid_after_utc:
                 raise SigningError(f"signing certificate expired at {_ts(cert.not_valid_after_utc)}")
-        self._key = key
+        self._key: SigningKey = key
         self.certificates: list[x509.Certificate] = _order_chain(cert, certificates[1:])
 
     @property
@@ -193,7 +196,7 @@ class Signer:
                 certs += x509.load_pem_x509_certificates(Path(path).read_bytes())
             except (OSError, ValueError) as exc:
                 raise SigningError(f"cannot load certificates from {path}: {_reason(exc)}") from exc
-        return cls(key, certs, check_validity=check_validity)  # type: ignore[arg-type]
+        return cls(key, certs, check_validity=check_validity)
 
     @classmethod
     def from_pkcs12(
@@ -206,7 +209,7 @@ class Signer:
         if bag.key is None or bag.cert is None:
             raise SigningError(f"PKCS#12 file {path} must contain a private key and its certificate")
         certs = [bag.cert.certificate, *(c.certificate for c in bag.additional_certs)]
-        return cls(bag.key, certs, check_validity=check_validity)  # type: ignore[arg-type]
+        return cls(bag.key, certs, check_validity=check_validity)
 
     def sign(self, message: bytes) -> Signature:
         key = self._key
@@ -338,12 +341,27 @@ def _explain(
             return "signing certificate lacks the documentSigning extended key usage (1.3.6.1.5.5.7.3.36)"
         if "2.5.29.15" in detail:
             return "signing certificate lacks the keyUsage extension (digitalSignature required)"
-    if detail.startswith("candidates exhausted"):
+    if detail.startswith("candidates exhausted: "):
+        inner = detail.removeprefix("candidates exhausted: ")
+        for marker, reason in _CHAIN_REASONS.items():
+            if marker in inner:
+                inner = reason
+                break
         return (
             "certificate chain does not lead to a trusted CA (signing certificate issued by "
-            f"{leaf.issuer.rfc4514_string()}: {detail})"
+            f"{leaf.issuer.rfc4514_string()}: {inner})"
         )
     return f"certificate chain rejected: {detail}"
+
+
+# pyca's interior errors, in words (its own text for some of them is a Rust debug dump).
+_CHAIN_REASONS = {
+    "no interior errors": "no trusted CA or supplied intermediate issued it",
+    "Forbidden public key algorithm": "a CA key uses a forbidden algorithm; CAs must be EC P-256/P-384/P-521 "
+    "or RSA >= 2048",
+    "RSA key is too weak": "a CA's RSA key is shorter than 2048 bits",
+    "Forbidden signature algorithm": "a certificate is signed with an algorithm the web-PKI profile forbids",
+}
 
 
 def _ts(when: dt.datetime) -> str:

@@ -117,7 +117,7 @@ def main() -> int:
                 for i, b in enumerate(raw)
             ]
             result = issuer.issue(docs, "cites-permit")
-            rendered = [b.to_json() for b in result.bundles]
+            rendered = [d.bundle_json for d in result.documents]
             seconds = time.perf_counter() - t0
             assert len(rendered) == n
             results.append(

@@ -32,7 +32,7 @@ from anchor.signing import Signer
 from anchor.verify import Verifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_issue import permit  # noqa: E402
+from bench_issue import permit
 
 MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -76,7 +76,10 @@ def main() -> int:
             while anchored < target:
                 n = min(10_000, target - anchored)
                 raw = [permit(anchored + i, rng) for i in range(n)]
-                docs = [DocumentInput(f"p{i}.json", digest_bytes(b, "application/json")) for i, b in enumerate(raw)]
+                docs = [
+                    DocumentInput(f"p{i}.json", digest_bytes(b, "application/json"))
+                    for i, b in enumerate(raw)
+                ]
                 bundles = issuer.issue(docs, "cites-permit").bundles
                 picks = rng.sample(range(n), min(n, 300))
                 sample += [(raw[i], bundles[i]) for i in picks]
@@ -84,7 +87,7 @@ def main() -> int:
             times = []
             verdicts = set()
             t0 = time.perf_counter()
-            for k in range(args.verifications):
+            for _ in range(args.verifications):
                 doc, bundle = sample[rng.randrange(len(sample))]
                 t = time.perf_counter()
                 v = verifier.verify(doc, bundle, "TH")  # type: ignore[arg-type]

@@ -120,18 +120,18 @@ def issue_cmd(
         else:
             result = issuer.issue(fresh, tid)
         entries = []
-        for d, bundle in zip(fresh, result.bundles, strict=True):
-            path = out / f"{d.name}.bundle.json"
-            path.write_text(bundle.to_json())
+        for doc in result.documents:
+            path = out / f"{doc.name}.bundle.json"
+            path.write_text(doc.bundle_json)
             entries.append(
                 JournalEntry(
-                    d.digest.digest,
-                    d.name,
+                    doc.digest,
+                    doc.name,
                     str(path.resolve()),
-                    bytes.fromhex(bundle.batch.root[2:]),
-                    bytes.fromhex(bundle.leaf.hash[2:]),
-                    bundle.anchor.transaction_hash,
-                    bundle.anchor.block_number,
+                    doc.root,
+                    doc.leaf,
+                    doc.transaction_hash,
+                    doc.block_number,
                 )
             )
         journal.record(account.address, tid, entries)

@@ -1,0 +1,465 @@
+"""Proof bundles: frozen vectors, known-bad files, exact round trip, schema agreement, fast-path cost."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anchor.bundle import (
+    MEDIA_TYPE,
+    Anchor,
+    Batch,
+    Bundle,
+    BundleWriter,
+    Supersedes,
+    to_checksum_address,
+)
+from anchor.errors import BundleError
+from anchor.leaf import leaf_hash, new_salts
+from anchor.merkle import MerkleTree
+from anchor.pki import init_pki
+from anchor.signing import Signer, batch_message, validate_chain
+
+ASSETS = Path(__file__).parent / "assets" / "bundles"
+SCHEMA = json.loads((Path(__file__).parent.parent / "anchor" / "schemas" / "bundle-v1.json").read_text())
+REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+ISSUER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def schema_errors(obj: object) -> list[str]:
+    return [e.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(obj)]
+
+
+# --- frozen vectors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["valid-v1.json", "valid-amended-v1.json"])
+def test_vectors_load_verify_and_round_trip_byte_for_byte(name: str) -> None:
+    text = (ASSETS / name).read_text()
+    bundle = Bundle.load(ASSETS / name)
+    assert bundle.to_json() == text
+    assert Bundle.from_json(text.encode()) == bundle
+    assert bundle.proof_valid()
+    assert bundle.signature_valid()
+    assert schema_errors(json.loads(text)) == []
+    root = x509.load_pem_x509_certificate((ASSETS / "vector-root-ca.pem").read_bytes())
+    certs = bundle.batch.x509_certificates()
+    at = dt.datetime.fromtimestamp(bundle.anchor.block_time, dt.UTC)
+    assert validate_chain(certs[0], certs[1:], [root], at) == root
+
+
+def test_vector_digest_is_the_sha256_of_the_canonical_document() -> None:
+    bundle = Bundle.load(ASSETS / "valid-v1.json")
+    document = (ASSETS / "vector-document-2.json").read_bytes()
+    assert bundle.document.digest == "0x" + hashlib.sha256(document).hexdigest()
+    salt, digest = bytes.fromhex(bundle.leaf.salt[2:]), bytes.fromhex(bundle.document.digest[2:])
+    assert bundle.leaf.hash == "0x" + leaf_hash(3, salt, digest).hex()
+
+
+def test_vector_amended_carries_supersedes() -> None:
+    bundle = Bundle.load(ASSETS / "valid-amended-v1.json")
+    assert bundle.supersedes is not None
+    assert bundle.supersedes.root == "0x" + hashlib.sha256(b"old root").hexdigest()
+
+
+# --- known-bad files: (expected message, does the JSON Schema also reject it? None = not even JSON) -----
+
+BAD = {
+    "bad-version-v2.json": ("unsupported bundle version v2", True),
+    "bad-truncated.json": ("not a proof bundle: invalid JSON at line 31 column 7", None),
+    "bad-hex-salt.json": ("leaf.salt: expected 0x and 32 lowercase hex digits", True),
+    "bad-hex-path.json": ("proof.path[1]: expected 0x and 64 lowercase hex digits", True),
+    "bad-index-out-of-range.json": ("proof: index 5 is not below treeSize 5", False),
+    "bad-leaf-mismatch.json": ("leaf.hash does not match", False),
+    "bad-extra-field.json": ("document.comment: unknown field", True),
+    "bad-path-length.json": ("proof: path has 2 hashes but leaf 2 of a 5-leaf tree needs exactly 3", False),
+    "bad-type-mismatch.json": ("documentType 'cites-permit' does not match documentTypeId 3", False),
+    "bad-checksum.json": ("anchor.registry: address is not EIP-55 checksummed", False),
+    "bad-string-number.json": ("proof.treeSize: Input should be a valid integer, got '5'", True),
+    "bad-missing-field.json": ("batch.signature: required field is missing", True),
+    "bad-not-an-object.json": ("not a proof bundle: expected a JSON object", True),
+    "bad-duplicate-key.json": ("duplicate field 'salt'", False),
+}
+
+
+def test_every_bad_asset_is_listed() -> None:
+    assert {p.name for p in ASSETS.glob("bad-*.json")} == set(BAD)
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_assets_are_rejected_with_a_precise_one_line_message(name: str) -> None:
+    message, _ = BAD[name]
+    with pytest.raises(BundleError) as info:
+        Bundle.load(ASSETS / name)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+    assert text.startswith(str(ASSETS / name) + ": ")
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_assets_against_the_schema(name: str) -> None:
+    _, schema_rejects = BAD[name]
+    text = (ASSETS / name).read_text()
+    if schema_rejects is None:
+        with pytest.raises(json.JSONDecodeError):
+            json.loads(text)
+        return
+    errors = schema_errors(json.loads(text))
+    # The semantic checks (leaf hash, proof length, index < treeSize, checksums, type pairing,
+    # duplicate keys) are beyond JSON Schema: readers must implement them (docs/bundle.md).
+    assert bool(errors) == schema_rejects, errors
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+# --- a live batch ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveBatch:
+    writer: BundleWriter
+    tree: MerkleTree
+    digests: list[bytes]
+    salts: list[bytes]
+    signer: Signer
+
+
+def make_batch(signer: Signer, size: int, doc_type_id: int = 2) -> LiveBatch:
+    digests = [hashlib.sha256(b"doc %d" % i).digest() for i in range(size)]
+    salts = new_salts(size)
+    tree = MerkleTree([leaf_hash(doc_type_id, s, d) for s, d in zip(salts, digests, strict=True)])
+    signature = signer.sign(batch_message(tree.root, size, doc_type_id, 31337, REGISTRY))
+    anchor = Anchor.create(
+        chain_id=31337,
+        registry=REGISTRY.lower(),
+        transaction_hash=b"\x01" * 32,
+        block_number=7,
+        block_hash="0x" + "AB" * 32,
+        block_time=1767225600,
+        issuer=bytes.fromhex(ISSUER[2:]),
+        party="SG",
+    )
+    batch = Batch.create(tree.root, signature, signer.certificates)
+    writer = BundleWriter(batch=batch, anchor=anchor, tree_size=size, doc_type_id=doc_type_id)
+    return LiveBatch(writer, tree, digests, salts, signer)
+
+
+def render(live: LiveBatch, position: int, **overrides: Any) -> str:
+    fields: dict[str, Any] = {
+        "name": f"doc-{position}.json",
+        "media_type": "application/json",
+        "canonicalization": "jcs-rfc8785",
+        "digest": live.digests[position],
+        "salt": live.salts[position],
+        "index": position,
+        "path": live.tree.inclusion_proof(position),
+    }
+    fields.update(overrides)
+    return live.writer.render(**fields)
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
+    paths = init_pki("SG", tmp_path_factory.mktemp("pki"))
+    return Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca])
+
+
+@pytest.fixture(scope="module")
+def live(signer: Signer) -> LiveBatch:
+    return make_batch(signer, 37)
+
+
+def reference_json(bundle: Bundle) -> str:
+    return json.dumps(bundle.model_dump(mode="json"), indent=2) + "\n"
+
+
+def test_every_bundle_of_a_batch_loads_and_verifies(live: LiveBatch) -> None:
+    for index in range(37):
+        text = render(live, index)
+        bundle = Bundle.from_json(text)
+        assert bundle.proof_valid() and bundle.signature_valid()
+        assert bundle.to_json() == text == reference_json(bundle)
+        assert schema_errors(json.loads(text)) == []
+        assert bundle.anchor.registry == REGISTRY and bundle.anchor.issuer == ISSUER
+
+
+def test_fast_path_equals_model_path(live: LiveBatch) -> None:
+    fast = render(live, 5)
+    bundle = Bundle.from_json(fast)
+    rebuilt = Bundle(
+        media_type=MEDIA_TYPE,
+        document=bundle.document,
+        leaf=bundle.leaf,
+        proof=bundle.proof.model_copy(),
+        batch=bundle.batch,
+        anchor=bundle.anchor,
+    )
+    assert rebuilt == bundle
+    assert rebuilt.to_json() == fast
+
+
+def test_single_leaf_batch_has_empty_path(signer: Signer) -> None:
+    one = make_batch(signer, 1)
+    text = render(one, 0)
+    assert '"path": []' in text
+    bundle = Bundle.from_json(text)
+    assert bundle.batch.root == bundle.leaf.hash
+    assert bundle.proof_valid()
+
+
+def test_uncatalogued_type_ids_use_the_generic_name(signer: Signer) -> None:
+    bundle = Bundle.from_json(render(make_batch(signer, 3, doc_type_id=40), 1))
+    assert bundle.document.document_type == "type-40"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="/\\"),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: s not in (".", "..")),
+    index=st.integers(0, 36),
+    amended=st.booleans(),
+    canonicalization=st.sampled_from(["jcs-rfc8785", "xml-c14n2", "raw-sha256"]),
+    media_type=st.sampled_from(["application/json", "application/xml", "application/pdf; charset=binary"]),
+)
+def test_round_trip_is_exact(
+    live: LiveBatch, name: str, index: int, amended: bool, canonicalization: str, media_type: str
+) -> None:
+    supersedes = Supersedes(root="0x" + "ab" * 32, leaf="0x" + "cd" * 32) if amended else None
+    text = render(
+        live,
+        index,
+        name=name,
+        canonicalization=canonicalization,
+        media_type=media_type,
+        supersedes=supersedes,
+    )
+    bundle = Bundle.from_json(text)
+    assert bundle.document.name == name
+    assert bundle.to_json() == text
+    assert text == reference_json(bundle)
+    assert Bundle.from_json(bundle.to_json()) == bundle
+    assert text.isascii() and text.endswith("}\n")
+
+
+def test_save_and_load(tmp_path: Path, live: LiveBatch) -> None:
+    bundle = Bundle.from_json(render(live, 3))
+    bundle.save(tmp_path / "b.json")
+    assert (tmp_path / "b.json").read_text() == bundle.to_json()
+    assert Bundle.load(tmp_path / "b.json") == bundle
+    assert hash(Bundle.load(tmp_path / "b.json")) == hash(bundle)
+    with pytest.raises(BundleError, match="cannot read proof bundle"):
+        Bundle.load(tmp_path / "missing.json")
+
+
+# --- the verifier helpers catch what loading cannot -------------------------------------------------
+
+
+def _edit(text: str, edit: Any) -> Bundle:
+    obj = json.loads(text)
+    edit(obj)
+    return Bundle.from_json(json.dumps(obj))
+
+
+def test_helpers_detect_tampering(live: LiveBatch) -> None:
+    text = render(live, 9)
+    assert not _edit(text, lambda o: o["batch"].__setitem__("root", "0x" + "00" * 32)).proof_valid()
+    other_path = ["0x" + h.hex() for h in live.tree.inclusion_proof(8)]
+    assert not _edit(text, lambda o: o["proof"].__setitem__("path", other_path)).proof_valid()
+    assert not _edit(text, lambda o: o["anchor"].__setitem__("chainId", 1)).signature_valid()
+    other_registry = to_checksum_address("0x" + "11" * 20)
+    assert not _edit(text, lambda o: o["anchor"].__setitem__("registry", other_registry)).signature_valid()
+    flipped = base64.b64encode(b"\x00" * 70).decode()
+    assert not _edit(text, lambda o: o["batch"]["signature"].__setitem__("value", flipped)).signature_valid()
+
+
+# --- loader errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xfe{", "not a proof bundle: not UTF-8 text"),
+        ("", "not a proof bundle: invalid JSON at line 1 column 1"),
+        ('{"mediaType": NaN}', "not a proof bundle: invalid JSON (NaN is not JSON)"),
+        ('{"a": {"b": 1, "b": 2}}', "duplicate field 'b'"),
+        ("{}", "not a proof bundle: no mediaType"),
+        ('{"mediaType": "application/json"}', "not a proof bundle: mediaType 'application/json'"),
+        ('{"mediaType": 1}', "not a proof bundle: mediaType 1"),
+        ('{"mediaType": "application/vnd.trustanchor.bundle.v12+json"}', "unsupported bundle version v12"),
+        (f'{{"mediaType": "{MEDIA_TYPE}"}}', "document: required field is missing (and 4 more problems)"),
+    ],
+)
+def test_loader_messages(data: str | bytes, message: str) -> None:
+    with pytest.raises(BundleError) as info:
+        Bundle.from_json(data)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("proof", "index"), -1, "proof.index: Input should be greater than or equal to 0"),
+        (("proof", "index"), 2.0, "proof.index: Input should be a valid integer"),
+        (("proof", "treeSize"), 0, "proof.treeSize: Input should be greater than or equal to 1"),
+        (("proof", "path"), "0x00", "proof.path: Input should be a valid array"),
+        (
+            ("document", "documentTypeId"),
+            64,
+            "document.documentTypeId: Input should be less than or equal to 63",
+        ),
+        (
+            ("document", "canonicalization"),
+            "c14n",
+            "document.canonicalization: expected one of jcs-rfc8785, xml-c14n2, raw-sha256",
+        ),
+        (("document", "name"), "../etc/passwd", "document.name: expected a file name"),
+        (("document", "name"), "..", "document.name: expected a file name"),
+        (("document", "mediaType"), "json", "document.mediaType: expected a media type"),
+        (("batch", "signature", "alg"), "ecdsa-sha1", "batch.signature.alg: expected one of ecdsa-sha256"),
+        (
+            ("batch", "signature", "value"),
+            "not base64!",
+            "batch.signature.value: expected standard padded base64",
+        ),
+        (
+            ("batch", "signature", "value"),
+            "QR==",
+            "batch.signature.value: expected non-empty, canonically padded",
+        ),
+        (("batch", "certificates"), [], "batch.certificates: must have at least 1 item(s), got 0"),
+        (("batch", "certificates"), ["QUJD"], "batch.certificates[0]: not a DER-encoded X.509 certificate"),
+        (("anchor", "party"), "sg", "anchor.party: expected a two-letter party code"),
+        (("anchor", "chainId"), 0, "anchor.chainId: Input should be greater than or equal to 1"),
+        (("anchor", "blockNumber"), 1 << 64, "anchor.blockNumber: Input should be less than or equal to"),
+        (("anchor", "transactionHash"), "0x" + "00" * 31, "anchor.transactionHash: expected 0x and 64"),
+        (("supersedes",), {"root": "0x" + "00" * 32}, "supersedes.leaf: required field is missing"),
+        (("proof", "tree_size"), 37, "proof.tree_size: unknown field"),
+    ],
+)
+def test_field_errors_name_the_field(
+    live: LiveBatch, path: tuple[str, ...], value: object, message: str
+) -> None:
+    obj = json.loads(render(live, 4))
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(BundleError) as info:
+        Bundle.from_json(json.dumps(obj))
+    assert message in str(info.value)
+
+
+def test_supersedes_may_be_omitted_and_is_then_written_as_null(live: LiveBatch) -> None:
+    obj = json.loads(render(live, 4))
+    del obj["supersedes"]
+    bundle = Bundle.from_json(json.dumps(obj))
+    assert bundle.supersedes is None
+    assert '"supersedes": null' in bundle.to_json()
+
+
+# --- writer -------------------------------------------------------------------------------------------
+
+
+def test_writer_refuses_a_signature_for_another_registry_or_size(live: LiveBatch) -> None:
+    anchor = live.writer.anchor.model_copy(update={"registry": to_checksum_address("0x" + "22" * 20)})
+    with pytest.raises(BundleError, match="batch signature does not verify"):
+        BundleWriter(batch=live.writer.batch, anchor=anchor, tree_size=37, doc_type_id=2)
+    with pytest.raises(BundleError, match="batch signature does not verify"):
+        BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=36, doc_type_id=2)
+    with pytest.raises(BundleError, match="batch signature does not verify"):
+        BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=37, doc_type_id=3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"index": 37}, "index 37 is not below the batch's tree size 37"),
+        ({"name": "a/b.json"}, "document.name"),
+        ({"name": ""}, "document.name"),
+        ({"media_type": "not a media type"}, "document.mediaType"),
+        ({"canonicalization": "c14n"}, "unknown canonicalization"),
+        ({"salt": b"\x00" * 15}, "salt 16 bytes"),
+        ({"digest": b"\x00" * 31}, "32 bytes"),
+    ],
+)
+def test_writer_checks_outside_inputs(live: LiveBatch, overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(BundleError, match=message):
+        render(live, 0, **overrides)
+
+
+def test_build_gives_the_same_bundle_as_render(live: LiveBatch) -> None:
+    for index in (0, 17, 36):
+        fields: dict[str, Any] = {
+            "name": f"d{index}.xml",
+            "media_type": "application/xml",
+            "canonicalization": "xml-c14n2",
+            "digest": live.digests[index],
+            "salt": live.salts[index],
+            "index": index,
+            "path": live.tree.inclusion_proof(index),
+        }
+        built = live.writer.build(**fields)
+        text = live.writer.render(**fields)
+        assert built.to_json() == text
+        assert built == Bundle.from_json(text)
+        assert built.proof_valid() and built.signature_valid()
+    with pytest.raises(BundleError, match=r"document\.name"):
+        live.writer.build(**{**fields, "name": "a/b"})
+
+
+def test_writer_rejects_out_of_range_batch_values(live: LiveBatch) -> None:
+    with pytest.raises(BundleError, match="document type id"):
+        BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=37, doc_type_id=64)
+    with pytest.raises(BundleError, match="tree size"):
+        BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=0, doc_type_id=2)
+
+
+def test_writer_accepts_a_precomputed_leaf_hash(live: LiveBatch) -> None:
+    precomputed = render(live, 6, leaf_hash=live.tree.leaf(6))
+    assert precomputed == render(live, 6)
+
+
+def test_checksum_address_eip55_vectors() -> None:
+    for address in (
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+        "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+    ):
+        assert to_checksum_address(address.lower()) == address
+        assert to_checksum_address(bytes.fromhex(address[2:])) == address
+    with pytest.raises(ValueError):
+        to_checksum_address("0x1234")
+
+
+@pytest.mark.slow
+def test_fast_path_cost_per_bundle(live: LiveBatch, signer: Signer) -> None:
+    big = make_batch(signer, 100_000)
+    proofs = [big.tree.inclusion_proof(i) for i in range(5_000)]
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for i in range(5_000):
+            render(big, i, path=proofs[i], leaf_hash=big.tree.leaf(i))
+        best = min(best, (time.perf_counter() - start) / 5_000)
+    assert best < 20e-6, f"{best * 1e6:.1f} µs per bundle"
