@@ -57,7 +57,7 @@ class Chain:
     def call(self, to: str, data: bytes, block: int | str = "latest") -> bytes:
         """Raw eth_call: decoded by the caller with the fast ABI codec."""
         try:
-            return bytes(self.w3.eth.call({"to": to, "data": HexBytes(data)}, block))  # type: ignore[typeddict-item]
+            return bytes(self.w3.eth.call({"to": to, "data": HexBytes(data)}, block))  # type: ignore[arg-type]
         except Exception as e:
             raise self._translate(e) from None
 

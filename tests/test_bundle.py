@@ -348,7 +348,7 @@ def test_loader_messages(data: str | bytes, message: str) -> None:
         ),
         (("batch", "certificates"), [], "batch.certificates: must have at least 1 item(s), got 0"),
         (("batch", "certificates"), ["QUJD"], "batch.certificates[0]: not a DER-encoded X.509 certificate"),
-        (("anchor", "party"), "sg", "anchor.party: expected a two-letter party code"),
+        (("anchor", "party"), "sg", "anchor.party: expected a party code of 1-8 capital letters or digits"),
         (("anchor", "chainId"), 0, "anchor.chainId: Input should be greater than or equal to 1"),
         (("anchor", "blockNumber"), 1 << 64, "anchor.blockNumber: Input should be less than or equal to"),
         (("anchor", "transactionHash"), "0x" + "00" * 31, "anchor.transactionHash: expected 0x and 64"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..registry import ProposalKind
@@ -75,7 +77,7 @@ def execute(ctx: Context, proposal_id: int, account_spec: str | None) -> None:
 def list_parties(ctx: Context, as_json: bool) -> None:
     """Parties with their admins, the threshold and the proposals."""
     reg = ctx.registries()
-    parties = [
+    parties: list[dict[str, Any]] = [
         {"id": p, "member": reg.trust.is_member(p), "admins": reg.trust.admins(p)}
         for p in reg.trust.parties()
     ]

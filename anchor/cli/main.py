@@ -11,6 +11,7 @@ from ..errors import TrustAnchorError
 from ._common import Context
 from .ca_cmd import ca_group
 from .chain_cmd import chain_group, deploy_cmd
+from .demo_cmd import demo_cmd
 from .governance_cmd import party_group
 from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
@@ -60,6 +61,7 @@ for command in (
     revoke_cmd,
     supersede_cmd,
     consume_cmd,
+    demo_cmd,
 ):
     cli.add_command(command)
 

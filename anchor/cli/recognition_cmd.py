@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..doctypes import mask_of, names_of
@@ -68,7 +70,7 @@ def recognitions(ctx: Context, at: str | None, history: bool, as_json: bool) -> 
     parties = reg.trust.parties()
     pairs = [(r, i) for r in parties for i in parties if r != i]
     if history:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"recognizer": r, "recognized": i, "docTypes": names_of(mask), "effectiveAt": eff}
             for r, i in pairs
             for mask, eff in reg.trust.recognition_history(r, i)

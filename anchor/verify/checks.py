@@ -152,7 +152,7 @@ def anchored(
         )
     return Check(
         n, V, "ANCHORED",
-        f"anchored by {a.party} issuer {a.issuer} in block {a.block_number} at {_t(b['anchoredAt'])} ({depth} confirmations)",
+        f"anchored by {a.party} issuer {a.issuer} in block {a.block_number} at {_t(b['anchoredAt'])} ({depth} confirmation{'s' if depth != 1 else ''})",
     )  # fmt: skip
 
 
