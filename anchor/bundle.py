@@ -391,6 +391,10 @@ def _precheck(data: str | bytes) -> None:
             data = bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BundleError(f"not a proof bundle: not UTF-8 text (byte {exc.start})") from None
+    # py-evm raises the recursion limit to 100,000, so deeply nested JSON would overflow the C stack
+    # inside json.loads: a bundle has a handful of objects and arrays, so bound them before parsing.
+    if data.count("{") + data.count("[") > _MAX_CONTAINERS:
+        raise BundleError("not a proof bundle: too many nested objects or arrays")
     try:
         obj = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
@@ -414,6 +418,9 @@ def _precheck(data: str | bytes) -> None:
             f"unsupported bundle version v{match.group(1)} (mediaType {media_type}); this library reads v1"
         )
     raise BundleError(f"not a proof bundle: mediaType {_short(media_type)} is not {MEDIA_TYPE}")
+
+
+_MAX_CONTAINERS = 256
 
 
 class _DuplicateKey(ValueError):

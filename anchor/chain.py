@@ -47,10 +47,17 @@ class Chain:
         self.config = config
         self.backend = backend
         self.abis = (ContractABI.load(TRUST_ABI_NAME), ContractABI.load(DOCUMENT_ABI_NAME))
-        try:
-            self.chain_id = int(w3.eth.chain_id)
-        except Exception as e:
-            raise ChainUnavailable(f"no chain answers at {config.url}: {_short(e)}") from None
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        """Asked of the node on first use, so that a connection can exist while the node is down."""
+        if self._chain_id is None:
+            try:
+                self._chain_id = int(self.w3.eth.chain_id)
+            except Exception as e:
+                raise ChainUnavailable(f"no chain answers at {self.config.url}: {_short(e)}") from None
+        return self._chain_id
 
     # ---------------------------------------------------------------- reads
 

@@ -307,6 +307,7 @@ contract TrustRegistry is ITrustRegistry {
         view
         returns (VerificationContext memory v)
     {
+        v.verifierMember = isMember(verifier);
         v.issuer = _issuers[account];
         if (v.issuer.status == Status.None) return v;
         v.issuerStatusAtTime =
@@ -316,7 +317,6 @@ contract TrustRegistry is ITrustRegistry {
         v.caStatusAtTime = caStatusAt(v.issuer.ca, time);
         v.recognizedAtTime = recognizesCAAt(verifier, v.issuer.ca, docType, time);
         v.recognizedNow = recognizesCAAt(verifier, v.issuer.ca, docType, uint40(block.timestamp));
-        v.verifierMember = isMember(verifier);
     }
 
     // ------------------------------------------------------------------ internals

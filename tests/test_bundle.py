@@ -463,3 +463,11 @@ def test_fast_path_cost_per_bundle(live: LiveBatch, signer: Signer) -> None:
             render(big, i, path=proofs[i], leaf_hash=big.tree.leaf(i))
         best = min(best, (time.perf_counter() - start) / 5_000)
     assert best < 20e-6, f"{best * 1e6:.1f} µs per bundle"
+
+
+def test_deeply_nested_garbage_is_refused_before_parsing() -> None:
+    # After py-evm is imported the recursion limit is huge; parsing this could crash the process.
+    import anchor.chain  # noqa: F401  (imports py-evm via web3/eth-tester paths as the service does)
+
+    with pytest.raises(BundleError, match="too many nested"):
+        Bundle.from_json("[" * 200_000)

@@ -87,11 +87,15 @@ class JsonRpc:
         return out
 
 
-class ProviderRpc:
-    """The same interface over a web3 provider (the embedded chain has no HTTP endpoint)."""
+class Web3Rpc:
+    """The same interface over web3's API, for the embedded chain: its provider does not take raw
+    JSON-RPC parameters (hex block numbers, camelCase filters), so each method is translated here."""
 
-    def __init__(self, provider: Any) -> None:
-        self.provider = provider
+    def __init__(self, w3_or_provider: Any) -> None:
+        from web3 import Web3
+
+        w3 = w3_or_provider if hasattr(w3_or_provider, "eth") else Web3(w3_or_provider)
+        self.eth = w3.eth
 
     def call(self, method: str, params: list[Any]) -> Any:
         return self.batch([(method, params)])[0]
@@ -100,13 +104,59 @@ class ProviderRpc:
         out = []
         for m, p in requests:
             try:
-                r = self.provider.make_request(m, p)
+                out.append(_plain(self._answer(m, p)))
+            except (ChainError, NotImplementedError):
+                raise
             except Exception as e:
                 raise ChainUnavailable(f"chain unreachable: {str(e).splitlines()[0][:200]}") from None
-            if r.get("error"):
-                raise ChainError(f"node error: {r['error']}")
-            out.append(_plain(r.get("result")))
         return out
+
+    def _answer(self, method: str, params: list[Any]) -> Any:
+        from web3 import Web3
+        from web3.exceptions import BlockNotFound
+
+        if method == "eth_blockNumber":
+            return self.eth.block_number
+        if method == "eth_chainId":
+            return self.eth.chain_id
+        if method == "eth_getBlockByNumber":
+            try:
+                return self.eth.get_block(_block_id(params[0]))
+            except BlockNotFound:
+                return None
+        if method == "eth_call":
+            tx = {"to": Web3.to_checksum_address(params[0]["to"]), "data": params[0]["data"]}
+            return self.eth.call(tx, _block_id(params[1]))
+        if method == "eth_getLogs":
+            f = params[0]
+            logs = self.eth.get_logs(
+                {
+                    "fromBlock": _block_id(f.get("fromBlock", "earliest")),
+                    "toBlock": _block_id(f.get("toBlock", "latest")),
+                    "address": Web3.to_checksum_address(f["address"]),
+                }
+            )
+            return [log for log in logs if _topics_match(log["topics"], f.get("topics") or [])]
+        raise NotImplementedError(f"{method} is not translated for the embedded chain")
+
+
+ProviderRpc = Web3Rpc  # accepts a provider too
+
+
+def _block_id(value: Any) -> Any:
+    return int(value, 16) if isinstance(value, str) and value.startswith("0x") else value
+
+
+def _topics_match(topics: list[bytes], wanted: list[Any]) -> bool:
+    """JSON-RPC topic filter semantics: per position None (any), one topic, or a list of alternatives."""
+    have = ["0x" + bytes(t).hex() for t in topics]
+    for i, want in enumerate(wanted):
+        if want is None:
+            continue
+        options = {w.lower() for w in (want if isinstance(want, list) else [want])}
+        if i >= len(have) or have[i] not in options:
+            return False
+    return True
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from hexbytes import HexBytes
 
-from .._internal.jsonrpc import JsonRpc, ProviderRpc
+from .._internal.jsonrpc import JsonRpc, Web3Rpc
 from ..chain import Chain
 from ..deploy import Manifest, party_id
 
@@ -46,8 +46,8 @@ class ChainReader:
         self._status_topics = ["0x" + doc_abi.event(n).topic.hex() for n in _STATUS_EVENTS]
         self._doc_address = manifest.document_registry.address
         self._trust_address = manifest.trust_registry.address
-        self.rpc: JsonRpc | ProviderRpc = (
-            ProviderRpc(chain.w3.provider) if chain.backend == "embedded" else JsonRpc(chain.config.url)
+        self.rpc: JsonRpc | Web3Rpc = (
+            Web3Rpc(chain.w3) if chain.backend == "embedded" else JsonRpc(chain.config.url)
         )
         self._cache_size = cache_size
         self._reset()

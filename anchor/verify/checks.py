@@ -266,10 +266,20 @@ def certificate_chain(bundle: Bundle, view: ChainView | None, extra_cas: Sequenc
     )  # fmt: skip
 
 
+def _unknown_issuer(n: str, view: ChainView) -> Check | None:
+    if view.context["issuer"]["status"] == 0:
+        return Check(
+            n, INV, "ISSUER_UNKNOWN", "the anchoring account is not a registered issuer, so it has no CA"
+        )
+    return None
+
+
 def ca_status(view: ChainView | None) -> Check:
     n = "ca_status"
     if view is None:
         return Check(n, E, "CHAIN_UNAVAILABLE", "the chain could not be read")
+    if unknown := _unknown_issuer(n, view):
+        return unknown
     ctx = view.context
     ca: dict[str, Any] = ctx["ca"]
     at = view.document["batch"]["anchoredAt"]
@@ -306,10 +316,12 @@ def recognition(bundle: Bundle, view: ChainView | None, verifier: str) -> Check:
     if view is None:
         return Check(n, E, "CHAIN_UNAVAILABLE", "the chain could not be read")
     ctx = view.context
-    issuer_party = party_code(ctx["issuer"]["party"])
-    dt_name = bundle.document.document_type
     if not ctx["verifierMember"]:
         return Check(n, INV, "VERIFIER_NOT_MEMBER", f"{verifier} is not a member party of the registry")
+    if unknown := _unknown_issuer(n, view):
+        return unknown
+    issuer_party = party_code(ctx["issuer"]["party"])
+    dt_name = bundle.document.document_type
     if not ctx["recognizedAtTime"]:
         allowed = names_of(ctx["ca"]["docTypes"])
         extra = (

@@ -16,7 +16,7 @@ from ..bundle import Bundle
 from ..canonical import RAW_SHA256, Digest, canonicalization_for, digest_bytes, digest_file
 from ..chain import Chain
 from ..deploy import Manifest, party_id
-from ..errors import ChainError, ConfigError, DocumentError
+from ..errors import ChainError, ChainUnavailable, ConfigError, DocumentError
 from . import checks
 from .chainview import ChainReader, ChainView
 from .model import Check, CheckStatus, Verdict, decide
@@ -33,9 +33,13 @@ class Verifier:
         confirmations: int = 1,
         ca_certificates: Sequence[x509.Certificate] = (),
     ) -> None:
-        if chain.chain_id != manifest.chain_id:
+        try:
+            connected: int | None = chain.chain_id
+        except ChainUnavailable:
+            connected = None  # verifications will say INDETERMINATE until the node answers
+        if connected is not None and connected != manifest.chain_id:
             raise ConfigError(
-                f"trusted manifest is for chain {manifest.chain_id}, connected to chain {chain.chain_id}"
+                f"trusted manifest is for chain {manifest.chain_id}, connected to chain {connected}"
             )
         self.chain = chain
         self.manifest = manifest
