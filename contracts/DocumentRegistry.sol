@@ -84,9 +84,12 @@ contract DocumentRegistry is IDocumentRegistry {
         Batch memory b = _existing(document_.root);
         _checkInclusion(document_);
         _requireUsable(document_.root, document_.leaf);
-        if (!ITrustRegistry(trustRegistry).recognizesIssuerAt(consumer, b.issuer, b.docType, uint40(block.timestamp))) {
+        ITrustRegistry trust = ITrustRegistry(trustRegistry);
+        if (!trust.recognizesIssuerAt(consumer, b.issuer, b.docType, uint40(block.timestamp))) {
             revert NotRecognized(consumer, b.issuer, b.docType);
         }
+        // A document anchored after a (possibly backdated) revocation of its issuer or CA is invalid.
+        if (!trust.anchoringValidAt(b.issuer, b.anchoredAt)) revert AnchoringNotValid(document_.root, b.issuer, b.anchoredAt);
         DocumentState storage s = _documents[_key(document_.root, document_.leaf)];
         s.consumedAt = uint40(block.timestamp);
         s.consumedBy = consumer;
@@ -163,7 +166,9 @@ contract DocumentRegistry is IDocumentRegistry {
     function _issuingPartyOnly(bytes32 root) private view returns (Batch memory b, bytes8 party) {
         b = _existing(root);
         party = _issuers[b.issuer].party;
-        bytes8 caller = _issuers[msg.sender].party;
+        // Only an active issuer account speaks for its party: a revoked (e.g. compromised) key must not.
+        IssuerAuth memory auth = _issuers[msg.sender];
+        bytes8 caller = auth.active ? auth.party : bytes8(0);
         if (caller == bytes8(0)) caller = ITrustRegistry(trustRegistry).adminParty(msg.sender);
         if (caller == bytes8(0)) revert NotAuthorizedForParty(msg.sender);
         if (caller != party) revert NotIssuingParty(root, caller, party);

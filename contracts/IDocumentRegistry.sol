@@ -72,6 +72,7 @@ interface IDocumentRegistry {
     error DocumentAlreadyConsumed(bytes32 root, bytes32 leaf, bytes8 consumedBy, uint40 consumedAt);
     error SupersedeBySelf(bytes32 root, bytes32 leaf);
     error NotRecognized(bytes8 party, address issuer, uint8 docType);
+    error AnchoringNotValid(bytes32 root, address issuer, uint40 anchoredAt);
 
     // ---- events ----
     /// @dev The issuing party is not repeated here: an issuer account belongs to one party forever

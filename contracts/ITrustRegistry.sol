@@ -116,6 +116,7 @@ interface ITrustRegistry {
     error EffectiveTimeInFuture(uint40 effectiveAt, uint40 nowTime);
     error EffectiveTimeBeforeLastChange(uint40 effectiveAt, uint40 lastEffectiveAt);
     error CannotRecognizeSelf(bytes8 party);
+    error AccountIsAdminOfAnotherParty(address account, bytes8 party);
     error NotDocumentRegistry(address caller);
 
     // ---- events ----
@@ -227,6 +228,9 @@ interface ITrustRegistry {
         external
         view
         returns (bool);
+    /// @notice Was an anchoring by `account` at `time` valid by the registry's own rules: the account and its
+    ///         CA active then (a backdated revocation covering `time` makes it invalid), its party a member?
+    function anchoringValidAt(address account, uint40 time) external view returns (bool);
     /// @notice The issuer account, its CA and their statuses at `time` (the anchoring time), and whether
     ///         `verifier` recognized that CA for `docType` then and recognizes it now.
     function verificationContext(address account, uint8 docType, bytes8 verifier, uint40 time)

@@ -13,6 +13,8 @@ library StatusHistory {
         view
         returns (ITrustRegistry.Status)
     {
+        // Before registration nothing applies, not even a revocation backdated further than that.
+        if (history.length == 0 || time < history[0].effectiveAt) return ITrustRegistry.Status.None;
         if (revoked && time >= revokedAt) return ITrustRegistry.Status.Revoked;
         for (uint256 i = history.length; i > 0; --i) {
             ITrustRegistry.StatusChange storage change = history[i - 1];

@@ -160,6 +160,8 @@ contract TrustRegistry is ITrustRegistry {
         if (_issuers[account].status != Status.None) {
             revert IssuerAlreadyRegistered(account, _issuers[account].party);
         }
+        bytes8 adminOf = adminParty[account];
+        if (adminOf != bytes8(0) && adminOf != party) revert AccountIsAdminOfAnotherParty(account, adminOf);
         CertificateAuthority storage c = _ownCA(caFingerprint, party);
         if (c.status != Status.Active) revert CANotActive(caFingerprint, c.status);
         if (docTypes == 0) revert EmptyDocumentTypes();
@@ -302,6 +304,13 @@ contract TrustRegistry is ITrustRegistry {
         return recognizesCAAt(recognizer, i.ca, docType, time);
     }
 
+    function anchoringValidAt(address account, uint40 time) external view returns (bool) {
+        Issuer storage i = _issuers[account];
+        if (i.status == Status.None) return false;
+        return _issuerHistory[account].statusAt(i.status == Status.Revoked, i.revokedAt, time) == Status.Active
+            && caStatusAt(i.ca, time) == Status.Active && isMemberAt(i.party, time);
+    }
+
     function verificationContext(address account, uint8 docType, bytes8 verifier, uint40 time)
         external
         view
@@ -399,8 +408,20 @@ contract TrustRegistry is ITrustRegistry {
         for (uint256 i = 0; i < accounts.length; ++i) {
             Issuer storage iss = _issuers[accounts[i]];
             if (iss.status == Status.Revoked) continue;
-            bool active = member && iss.status == Status.Active;
+            bool active = member && iss.status == Status.Active && _cas[iss.ca].status == Status.Active;
             IDocumentRegistry(documentRegistry).syncIssuer(accounts[i], party, iss.docTypes, active);
+        }
+    }
+
+    /// @dev Issuers under a suspended or revoked CA must stop anchoring; they may again when it resumes.
+    function _syncCAIssuers(bytes8 party, bytes32 fingerprint, bool caActive) private {
+        address[] storage accounts = _partyIssuers[party];
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            Issuer storage iss = _issuers[accounts[i]];
+            if (iss.ca != fingerprint || iss.status == Status.Revoked) continue;
+            IDocumentRegistry(documentRegistry).syncIssuer(
+                accounts[i], party, iss.docTypes, caActive && iss.status == Status.Active
+            );
         }
     }
 
@@ -417,6 +438,7 @@ contract TrustRegistry is ITrustRegistry {
         c.status = target;
         if (target == Status.Revoked) c.revokedAt = effective;
         emit CAStatusChanged(fingerprint, party, target, effective, reason);
+        _syncCAIssuers(party, fingerprint, target == Status.Active);
     }
 
     function _changeIssuer(address account, Status target, uint40 effectiveAt, uint8 reason) private {
@@ -428,7 +450,8 @@ contract TrustRegistry is ITrustRegistry {
         i.status = target;
         if (target == Status.Revoked) i.revokedAt = effective;
         emit IssuerStatusChanged(account, party, target, effective, reason);
-        IDocumentRegistry(documentRegistry).syncIssuer(account, party, i.docTypes, target == Status.Active);
+        bool active = target == Status.Active && _cas[i.ca].status == Status.Active;
+        IDocumentRegistry(documentRegistry).syncIssuer(account, party, i.docTypes, active);
     }
 
     function _recognitionTarget(bytes8 party, uint64 docTypes) private view returns (bytes8 recognizer, uint64 current) {

@@ -681,16 +681,9 @@ def test_contract_revert_renders_as_one_readable_line(env: Env) -> None:
     assert all("\n" not in line for line in lines)
 
 
-# ====================================================================== known gaps (strict xfail)
+# ====================================================================== fixed gaps (regression tests)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: DocumentRegistry._issuingPartyOnly takes the caller's party from the issuer mirror "
-    "without checking `active`, so a revoked (e.g. compromised) issuer key can still revoke and "
-    "supersede all of its party's batches",
-)
 def test_revoked_issuer_account_can_no_longer_act_for_its_party(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer2)
@@ -700,13 +693,6 @@ def test_revoked_issuer_account_can_no_longer_act_for_its_party(env: Env) -> Non
         d.revoke_batch(env.sg_issuer.account, batch.root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: consume() checks recognition only, never the issuer's or its CA's status at anchoring "
-    "time, so a document anchored after a (backdated) revocation - invalid per ITrustRegistry.revokeCA - "
-    "is consumed like a valid one",
-)
 @pytest.mark.parametrize("revoked", ["ca", "issuer"])
 def test_document_anchored_after_effective_revocation_cannot_be_consumed(env: Env, revoked: str) -> None:
     w, t, d = env.world, env.world.reg.trust, env.world.reg.documents
@@ -724,19 +710,24 @@ def test_document_anchored_after_effective_revocation_cannot_be_consumed(env: En
         d.consume(w.th, batch.proof(0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ContractRevert,
-    reason="BUG: TrustRegistry.authorizeIssuer accepts another party's admin account, and "
-    "DocumentRegistry._issuingPartyOnly resolves a caller's party from the issuer mirror before adminParty, "
-    "so SG can make TH's admin act as SG: TH's admin can no longer revoke TH's own batches",
-)
 def test_another_partys_admin_cannot_be_captured_as_an_issuer(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     th_batch = anchor_batch(w, env.th_issuer)
     try:
         w.reg.trust.authorize_issuer(w.sg, w.th.address, env.sg_issuer.ca, bit(PERMIT))
-    except ContractRevert:
-        return  # refusing the authorization is a fix
+    except ContractRevert as e:
+        assert e.error == "AccountIsAdminOfAnotherParty"
+        return
     # Otherwise TH's admin must still act for TH (today: NotIssuingParty(root, caller=SG, issuingParty=TH)).
     d.revoke_batch(w.th, th_batch.root)
+
+
+def test_issuer_under_a_suspended_ca_cannot_anchor_until_it_resumes(env: Env) -> None:
+    w, t, d = env.world, env.world.reg.trust, env.world.reg.documents
+    t.suspend_ca(w.sg, env.sg_issuer.ca, 0, reason=6)
+    assert not d.issuer_auth(env.sg_issuer.address)["active"]
+    with reverts("IssuerNotActive", account=env.sg_issuer.address):
+        anchor_batch(w, env.sg_issuer)
+    t.resume_ca(w.sg, env.sg_issuer.ca)
+    assert d.issuer_auth(env.sg_issuer.address)["active"]
+    anchor_batch(w, env.sg_issuer)

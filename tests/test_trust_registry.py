@@ -5,6 +5,8 @@ Every test runs on anvil and on the embedded py-evm chain (the `world` fixture i
 
 from __future__ import annotations
 
+from typing import Any
+
 from anchor.deploy import party_id
 from anchor.registry import ZERO_ADDRESS, CertificateAuthority, Issuer, ProposalKind, Status, StatusChange
 from tests.conftest import World, advance_time
@@ -62,7 +64,7 @@ def test_constructors_reject_bad_founding_setups(world: World) -> None:
     a1, a2 = world.account(4).address, world.account(5).address
     sg, th = party_id("SG"), party_id("TH")
     doc = world.reg.documents.address
-    cases = [
+    cases: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
         ("ZeroAddress", {}, ([sg], [a1], 1, 3600, ZERO_ADDRESS)),
         ("InvalidThreshold", {"threshold": 1, "members": 0}, ([], [], 1, 3600, doc)),
         ("InvalidThreshold", {"threshold": 1, "members": 2}, ([sg, th], [a1], 1, 3600, doc)),
@@ -590,7 +592,7 @@ def test_ca_effective_time_rules(world: World) -> None:
     }.items():
         with reverts("EffectiveTimeInFuture", effectiveAt=future, _what=name) as e:
             op()
-        assert world.now() <= e.value.args_["nowTime"] < future
+        assert world.now() <= int(e.value.args_["nowTime"]) < future  # type: ignore[call-overload]
     with reverts("EffectiveTimeBeforeLastChange", effectiveAt=t0 - 1, lastEffectiveAt=t0):
         t.suspend_ca(world.sg, fp, t0 - 1)
     r = t.suspend_ca(world.sg, fp, t0 + 50)  # backdated, after the last change: fine

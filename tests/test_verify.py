@@ -541,8 +541,12 @@ def test_signing_certificate_expired_at_anchoring_time(sc: Scenario) -> None:
 def test_ca_suspended_at_anchoring_time(sc: Scenario) -> None:
     world = sc.world
     advance_time(world.chain, 10)
-    world.reg.trust.suspend_ca(world.sg, sc.fingerprint, 0, reason_code("certificate-hold"))
-    [during] = sc.issue([json_doc(90)])  # the issuer account itself is still active
+    # The registry refuses anchoring under a suspended CA, so the suspension is recorded afterwards,
+    # effective from just before the anchoring (a late-reported certificate hold).
+    [during] = sc.issue([json_doc(90)])
+    anchored_at = during.anchor.block_time
+    advance_time(world.chain, 10)
+    world.reg.trust.suspend_ca(world.sg, sc.fingerprint, anchored_at - 1, reason_code("certificate-hold"))
     advance_time(world.chain, 10)
     world.reg.trust.resume_ca(world.sg, sc.fingerprint)
     v = sc.verify(json_doc(90), during)
