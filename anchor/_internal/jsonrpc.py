@@ -126,7 +126,7 @@ class Web3Rpc:
                 return None
         if method == "eth_call":
             tx = {"to": Web3.to_checksum_address(params[0]["to"]), "data": params[0]["data"]}
-            return self.eth.call(tx, _block_id(params[1]))
+            return self.eth.call(tx, _block_id(params[1]))  # type: ignore[arg-type]
         if method == "eth_getLogs":
             f = params[0]
             logs = self.eth.get_logs(
@@ -136,7 +136,7 @@ class Web3Rpc:
                     "address": Web3.to_checksum_address(f["address"]),
                 }
             )
-            return [log for log in logs if _topics_match(log["topics"], f.get("topics") or [])]
+            return [log for log in logs if _topics_match(list(log["topics"]), f.get("topics") or [])]
         raise NotImplementedError(f"{method} is not translated for the embedded chain")
 
 
