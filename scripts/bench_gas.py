@@ -4,50 +4,24 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import private_chain
 
-from anchor._internal.anvil import ANVIL, rpc
-from anchor.accounts import dev_account
-from anchor.chain import connect
-from anchor.config import ChainConfig
-from anchor.deploy import deploy
 from anchor.doctypes import ALL_TYPES_MASK
 from anchor.merkle import MerkleTree
-from anchor.registry import DocumentProof, Registries
-
-MNEMONIC = "test test test test test test test test test test test junk"
+from anchor.registry import DocumentProof
 
 
 def main() -> int:
-    port = 20000 + os.getpid() % 20000
-    node = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                rpc(url, "eth_chainId")
-                break
-            except OSError:
-                time.sleep(0.05)
-        chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
-        acct = [dev_account(MNEMONIC, i) for i in range(6)]
-        manifest = deploy(chain, acct[0], [("SG", acct[1].address), ("TH", acct[2].address)], 1, 3600)
+    with private_chain() as bench:
+        chain, reg, acct = bench.chain, bench.reg, bench.accounts
+        manifest = reg.manifest
         deploy_gas = sum(
             int(chain.w3.eth.get_transaction_receipt(r.tx_hash)["gasUsed"])  # type: ignore[arg-type]
             for r in (manifest.trust_registry, manifest.document_registry)
         )
-        reg = Registries.open(chain, manifest)
         ca = secrets.token_bytes(32)
         reg.trust.add_ca(acct[1], ca, 0, 2**40, ALL_TYPES_MASK)
         reg.trust.authorize_issuer(acct[1], acct[4].address, ca, ALL_TYPES_MASK)
@@ -86,9 +60,6 @@ def main() -> int:
             )
         )
         return 0
-    finally:
-        node.terminate()
-        node.wait(10)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,10 @@
 * three JSON phytosanitary certificates issued in one batch (`docs`, `bundles`).
 
 The signer carries the whole chain up to the root, so bundles are self-contained (no local CA store).
-`Scenario.verifier()` reads the embedded chain through `reader_chain` (see the note at the end).
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import os
@@ -26,8 +24,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.exceptions import BlockNotFound
 from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
@@ -217,94 +213,11 @@ def signed_but_unanchored(scenario: Scenario, template: Bundle) -> Bundle:
     )
 
 
-# ---------------------------------------------------------------------------------------------------
-# The verifier's ChainReader sends raw JSON-RPC (hex block numbers, camelCase filters) straight to the
-# provider. EthereumTesterProvider.make_request does not speak raw JSON-RPC (it wants ints, snake_case
-# and a "from" in eth_call), so on the embedded chain every verification comes out CHAIN_UNAVAILABLE:
-# a library bug, pinned by test_verify.py::test_verifier_reads_the_embedded_chain_directly (xfail).
-# Until it is fixed, verifiers in these tests read the embedded chain through this translating provider,
-# so that everything else about verification is still tested on both backends.
-
-
-class JsonRpcOverTester(BaseProvider):
-    """Answers the raw JSON-RPC a node would give, from an embedded chain's formatting web3 API."""
-
-    def __init__(self, w3: Web3) -> None:
-        super().__init__()
-        self._eth = w3.eth
-        self.dead = False  # set to make every request fail like a node that went away
+class DeadProvider(BaseProvider):
+    """A provider whose node has gone away: every request is refused, as a closed port would."""
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        if self.dead:
-            raise ConnectionRefusedError(111, "Connection refused")
-        return {"jsonrpc": "2.0", "id": 1, "result": _as_json_rpc(self._answer(method, params))}
-
-    def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse]:
-        return [self.make_request(m, p) for m, p in requests]
+        raise ConnectionRefusedError(111, "Connection refused")
 
     def is_connected(self, show_traceback: bool = False) -> bool:
-        return not self.dead
-
-    def _answer(self, method: str, params: list[Any]) -> Any:
-        if method == "eth_blockNumber":
-            return self._eth.block_number
-        if method == "eth_chainId":
-            return self._eth.chain_id
-        if method == "eth_getBlockByNumber":
-            try:
-                return self._eth.get_block(_block_id(params[0]))
-            except BlockNotFound:
-                return None
-        if method == "eth_call":
-            tx = {"to": Web3.to_checksum_address(params[0]["to"]), "data": params[0]["data"]}
-            return self._eth.call(tx, _block_id(params[1]))  # type: ignore[arg-type]
-        if method == "eth_getLogs":
-            f = params[0]
-            logs = self._eth.get_logs(
-                {
-                    "fromBlock": _block_id(f.get("fromBlock", f.get("from_block", "earliest"))),
-                    "toBlock": _block_id(f.get("toBlock", f.get("to_block", "latest"))),
-                    "address": Web3.to_checksum_address(f["address"]),
-                }
-            )
-            return [log for log in logs if _topics_match(log["topics"], f.get("topics") or [])]
-        raise NotImplementedError(f"{method} is not translated for the embedded chain")
-
-
-def _block_id(value: Any) -> Any:
-    return int(value, 16) if isinstance(value, str) and value.startswith("0x") else value
-
-
-def _topics_match(topics: list[bytes], wanted: list[Any]) -> bool:
-    """JSON-RPC topic filter semantics: per position None (any), one topic, or a list of alternatives."""
-    have = ["0x" + bytes(t).hex() for t in topics]
-    for i, want in enumerate(wanted):
-        if want is None:
-            continue
-        options = {w.lower() for w in (want if isinstance(want, list) else [want])}
-        if i >= len(have) or have[i] not in options:
-            return False
-    return True
-
-
-def _as_json_rpc(value: Any) -> Any:
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, int):
-        return hex(value)
-    if isinstance(value, (list, tuple)):
-        return [_as_json_rpc(v) for v in value]
-    if hasattr(value, "items"):
-        return {k: _as_json_rpc(v) for k, v in value.items()}
-    return value
-
-
-def reader_chain(chain: Chain) -> Chain:
-    """The chain itself for a node; for the embedded chain a copy whose provider speaks raw JSON-RPC."""
-    if chain.backend != "embedded":
-        return chain
-    view = copy.copy(chain)
-    view.w3 = Web3(JsonRpcOverTester(chain.w3))
-    return view
+        return False

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from anchor._internal.jsonrpc import Web3Rpc
 from anchor.bundle import Bundle, BundleError, to_checksum_address
 from anchor.canonical import digest_bytes
 from anchor.chain import connect
@@ -31,13 +32,13 @@ from tests.issuing_helpers import (
     ORIGIN,
     PERMIT,
     PHYTO,
+    DeadProvider,
     Scenario,
     build_scenario,
     json_doc,
     make_pki,
     mine,
     proof_of,
-    reader_chain,
     reload,
     signed_but_unanchored,
 )
@@ -690,9 +691,8 @@ def test_one_verifier_sees_every_change_made_after_its_earlier_verdicts(sc: Scen
 def _verifier_losing_its_node(sc: Scenario) -> tuple[Verifier, str | None]:
     """A verifier built while its node answers, whose node then goes away; and the node's URL if any."""
     if sc.world.chain.backend == "embedded":
-        chain = reader_chain(sc.world.chain)
-        verifier = Verifier(chain, sc.manifest)
-        chain.w3.provider.dead = True  # type: ignore[attr-defined]
+        verifier = Verifier(sc.world.chain, sc.manifest)
+        verifier.reader.rpc = Web3Rpc(DeadProvider())
         return verifier, None
     # A second anvil (same chain id as the session's) that is killed once the verifier is built.
     port = free_port()

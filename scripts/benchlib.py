@@ -1,0 +1,71 @@
+"""What the benchmarks share: a private anvil, freshly deployed registries, an authorized SG issuer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from anchor._internal.anvil import ANVIL, rpc
+from anchor.accounts import dev_account
+from anchor.cacert import read_ca_certificate
+from anchor.chain import Chain, connect
+from anchor.config import ChainConfig
+from anchor.deploy import deploy
+from anchor.doctypes import ALL_TYPES_MASK
+from anchor.pki import init_pki
+from anchor.registry import Registries
+from anchor.signing import Signer
+
+MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@dataclass
+class Bench:
+    chain: Chain
+    reg: Registries
+    accounts: list[LocalAccount]  # 0 deployer, 1 SG admin, 2 TH admin, 4 SG issuing agency
+
+    def sg_issuer(self, pki_dir: Path) -> Signer:
+        """Register a fresh SG PKI's root CA, authorize accounts[4] under it; TH recognizes SG."""
+        pki = init_pki("SG", pki_dir)
+        ca = read_ca_certificate(pki.root_ca)
+        a = self.accounts
+        self.reg.trust.add_ca(a[1], ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
+        self.reg.trust.authorize_issuer(a[1], a[4].address, ca.fingerprint, ALL_TYPES_MASK)
+        self.reg.trust.recognize(a[2], "SG", ALL_TYPES_MASK)
+        return Signer.from_pem(pki.signer_key, pki.signer_cert, [pki.issuing_ca, pki.root_ca])
+
+
+@contextmanager
+def private_chain(*anvil_args: str) -> Iterator[Bench]:
+    """A fresh anvil on its own port with SG and TH as founding parties (threshold 1)."""
+    port = 20000 + os.getpid() % 20000
+    node = subprocess.Popen(
+        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent", *anvil_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                rpc(url, "eth_chainId")
+                break
+            except OSError:
+                time.sleep(0.05)
+        chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
+        accounts = [dev_account(MNEMONIC, i) for i in range(6)]
+        manifest = deploy(
+            chain, accounts[0], [("SG", accounts[1].address), ("TH", accounts[2].address)], 1, 3600
+        )
+        yield Bench(chain, Registries.open(chain, manifest), accounts)
+    finally:
+        node.terminate()
+        node.wait(10)
