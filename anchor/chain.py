@@ -20,6 +20,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from ._internal.abi import ContractABI, decode_revert
+from ._internal.jsonrpc import JsonRpc, RpcError
 from .accounts import dev_account
 from .config import ChainConfig
 from .errors import ChainError, ChainUnavailable, ContractRevert
@@ -48,6 +49,8 @@ class Chain:
         self.backend = backend
         self.abis = (ContractABI.load(TRUST_ABI_NAME), ContractABI.load(DOCUMENT_ABI_NAME))
         self._chain_id: int | None = None
+        # Node backends take the lean client on hot paths (calls, transactions); web3 elsewhere.
+        self.rpc: JsonRpc | None = None if backend == "embedded" else JsonRpc(config.url)
 
     @property
     def chain_id(self) -> int:
@@ -63,16 +66,37 @@ class Chain:
 
     def call(self, to: str, data: bytes, block: int | str = "latest") -> bytes:
         """Raw eth_call: decoded by the caller with the fast ABI codec."""
+        if self.rpc is not None:
+            tag = hex(block) if isinstance(block, int) else block
+            try:
+                return bytes(
+                    HexBytes(self.rpc.call("eth_call", [{"to": to, "data": "0x" + data.hex()}, tag]))
+                )
+            except ChainError as e:
+                raise self._translate(e) from None
         try:
             return bytes(self.w3.eth.call({"to": to, "data": HexBytes(data)}, block))  # type: ignore[arg-type]
         except Exception as e:
             raise self._translate(e) from None
 
     def block_number(self) -> int:
+        if self.rpc is not None:
+            try:
+                return int(self.rpc.call("eth_blockNumber", []), 16)
+            except ChainError as e:
+                raise self._translate(e) from None
         try:
             return int(self.w3.eth.block_number)
         except Exception as e:
             raise self._translate(e) from None
+
+    def block_timestamp(self, number: int) -> int:
+        if self.rpc is not None:
+            try:
+                return int(self.rpc.call("eth_getBlockByNumber", [hex(number), False])["timestamp"], 16)
+            except ChainError as e:
+                raise self._translate(e) from None
+        return int(self.block(number)["timestamp"])
 
     def block(self, number: int | str) -> dict[str, Any]:
         try:
@@ -110,6 +134,8 @@ class Chain:
         timeout: float = 120.0,
     ) -> Receipt:
         """Sign, send and wait; reverts raise ContractRevert naming the custom error and its arguments."""
+        if self.rpc is not None:
+            return self._transact_rpc(self.rpc, account, to, data, gas, confirmations, timeout)
         tx: dict[str, Any] = {"from": account.address, "data": HexBytes(data), "chainId": self.chain_id}
         if to is not None:
             tx["to"] = Web3.to_checksum_address(to)
@@ -125,6 +151,84 @@ class Chain:
         except Exception as e:
             raise self._translate(e) from None
         return self.wait(tx_hash.to_0x_hex(), confirmations=confirmations, timeout=timeout, tx=tx)
+
+    def _transact_rpc(
+        self,
+        rpc: JsonRpc,
+        account: LocalAccount,
+        to: str | None,
+        data: bytes,
+        gas: int | None,
+        confirmations: int | None,
+        timeout: float,
+    ) -> Receipt:
+        call: dict[str, Any] = {"from": account.address, "data": "0x" + data.hex()}
+        if to is not None:
+            call["to"] = Web3.to_checksum_address(to)
+        # One round trip for everything the transaction needs to know.
+        requests: list[tuple[str, list[Any]]] = [
+            ("eth_getTransactionCount", [account.address, "pending"]),
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_gasPrice", []),
+        ]
+        if gas is None:
+            requests.append(("eth_estimateGas", [call]))
+        try:
+            answers = rpc.batch(requests)
+        except ChainError as e:
+            raise self._translate(e) from None
+        if gas is None:
+            estimate = int(answers[3], 16)
+            gas = estimate + estimate // 5 + 10_000
+        tx: dict[str, Any] = {
+            "data": HexBytes(data),
+            "chainId": self.chain_id,
+            "gas": gas,
+            "nonce": int(answers[0], 16),
+        }
+        if to is not None:
+            tx["to"] = call["to"]
+        base = (answers[1] or {}).get("baseFeePerGas")
+        mode = self.config.gas_price_mode
+        if mode == "legacy" or (mode == "auto" and base is None):
+            tx["gasPrice"] = int(answers[2], 16)
+        elif base is None:
+            raise ChainError("gas_price_mode = eip1559 but the chain has no base fee (use legacy)")
+        else:
+            try:
+                tip = int(rpc.call("eth_maxPriorityFeePerGas", []), 16)
+            except ChainError:
+                tip = 10**9
+            tx["maxFeePerGas"] = 2 * int(base, 16) + tip
+            tx["maxPriorityFeePerGas"] = tip
+        signed = account.sign_transaction(tx)
+        try:
+            tx_hash = rpc.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
+        except ChainError as e:
+            raise self._translate(e) from None
+        return self.wait(str(tx_hash), confirmations=confirmations, timeout=timeout, tx={**call, "gas": gas})
+
+    def _receipt_rpc(self, rpc: JsonRpc, tx_hash: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        pause = 0.0
+        while True:
+            r = rpc.call("eth_getTransactionReceipt", [tx_hash])
+            if r is not None:
+                return {
+                    "status": int(r["status"], 16),
+                    "blockNumber": int(r["blockNumber"], 16),
+                    "blockHash": HexBytes(r["blockHash"]),
+                    "gasUsed": int(r["gasUsed"], 16),
+                    "contractAddress": r.get("contractAddress"),
+                    "logs": [
+                        {**log, "topics": [HexBytes(t) for t in log["topics"]], "data": HexBytes(log["data"])}
+                        for log in r["logs"]
+                    ],
+                }
+            if time.monotonic() > deadline:
+                raise ChainError(f"transaction {tx_hash} not mined within {timeout:.0f} s")
+            time.sleep(pause)
+            pause = min(0.05, pause * 2 or 0.002)
 
     def wait(
         self,
@@ -149,7 +253,7 @@ class Chain:
         return Receipt(
             tx_hash=tx_hash,
             block_number=int(r["blockNumber"]),
-            block_hash=r["blockHash"].to_0x_hex(),
+            block_hash=HexBytes(r["blockHash"]).to_0x_hex(),
             gas_used=int(r["gasUsed"]),
             status=int(r["status"]),
             logs=list(r["logs"]),
@@ -165,7 +269,16 @@ class Chain:
 
     def _failed_receipt(self, tx_hash: str, tx: dict[str, Any] | None, block: int) -> Exception:
         # Replay the call at the failing block to learn which custom error it raised.
-        if tx is not None:
+        if tx is not None and self.rpc is not None and "to" in tx:
+            try:
+                self.rpc.call(
+                    "eth_call", [{"from": tx["from"], "to": tx["to"], "data": tx["data"]}, hex(block - 1)]
+                )
+            except ChainError as e:
+                err = self._translate(e)
+                if isinstance(err, ContractRevert):
+                    return err
+        elif tx is not None:
             try:
                 call = {k: tx[k] for k in ("from", "to", "data") if k in tx}
                 self.w3.eth.call(call, block - 1)  # type: ignore[arg-type]
@@ -193,6 +306,10 @@ class Chain:
 
 def _revert_data(e: Exception) -> bytes | None:
     """Revert payload from web3 (JSON-RPC nodes) or eth-tester (embedded chain) exceptions."""
+    if isinstance(e, RpcError):
+        if isinstance(e.data, str) and e.data.startswith("0x"):
+            return bytes.fromhex(e.data[2:])
+        return b"" if "revert" in str(e).lower() else None
     if isinstance(e, (ContractCustomError, ContractLogicError)):
         raw = e.data
         if isinstance(raw, str) and raw.startswith("0x"):

@@ -146,7 +146,7 @@ class DocumentIssuer:
                 )
             if self.confirmations is not None and self.confirmations != self.reg.chain.config.confirmations:
                 self.reg.chain.wait(receipt.tx_hash, confirmations=self.confirmations)
-            block_time = int(self.reg.chain.block(receipt.block_number)["timestamp"])
+            block_time = self.reg.chain.block_timestamp(receipt.block_number)
             anchor = Anchor.create(
                 chain_id=chain_id,
                 registry=registry,

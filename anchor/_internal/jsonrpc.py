@@ -17,6 +17,15 @@ from urllib.parse import urlsplit
 from ..errors import ChainError, ChainUnavailable
 
 
+class RpcError(ChainError):
+    """The node answered a request with a JSON-RPC error; `data` carries revert data when there is some."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.code = error.get("code")
+        self.data = error.get("data")
+        super().__init__(f"node error: {error.get('message', error)}")
+
+
 class JsonRpc:
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         parts = urlsplit(url)
@@ -82,7 +91,8 @@ class JsonRpc:
             if a is None:
                 raise ChainError(f"RPC answer missing for request {i}")
             if a.get("error"):
-                raise ChainError(f"node error: {a['error'].get('message', a['error'])}")
+                err = a["error"]
+                raise RpcError(err if isinstance(err, dict) else {"message": str(err)})
             out.append(a.get("result"))
         return out
 
