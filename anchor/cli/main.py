@@ -9,6 +9,7 @@ import click
 
 from ..errors import TrustAnchorError
 from ._common import Context
+from .audit_cmd import audit_group
 from .ca_cmd import ca_group
 from .chain_cmd import chain_group, deploy_cmd
 from .demo_cmd import demo_cmd
@@ -62,6 +63,7 @@ for command in (
     supersede_cmd,
     consume_cmd,
     demo_cmd,
+    audit_group,
 ):
     cli.add_command(command)
 

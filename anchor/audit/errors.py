@@ -1,0 +1,23 @@
+"""Errors of the audit package (all TrustAnchorError, so the CLI prints them as one line)."""
+
+from __future__ import annotations
+
+from ..errors import TrustAnchorError
+
+
+class AuditError(TrustAnchorError):
+    """An audit could not be carried out as asked (bad block, bad checkpoint, unusable node)."""
+
+
+class CheckpointError(AuditError):
+    """A saved checkpoint is unreadable, corrupt or belongs to another deployment."""
+
+
+class ReorgDuringReplay(AuditError):
+    """A block read during a replay was replaced before the replay finished."""
+
+    def __init__(self, block: int, seen: str, now: str | None) -> None:
+        self.block = block
+        self.seen = seen
+        self.now = now
+        super().__init__(f"block {block} changed during the replay (hash {seen} is now {now or 'gone'})")

@@ -1,0 +1,349 @@
+"""The report's tables (also its CSV exports), built from a snapshot, its findings and consistency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..doctypes import names_of, type_name
+from ..reasons import reason_name
+from .consistency import ConsistencyReport
+from .findings import Finding
+from .ids import display_address, hex32
+from .snapshot import Snapshot, status_name
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # CSV file stem
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def fmt_time(ts: int) -> str:
+    if ts <= 0:
+        return ""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _types(mask: int) -> str:
+    return ", ".join(names_of(mask)) or "none"
+
+
+def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyReport | None) -> list[Table]:
+    per_party: dict[str, list[int]] = {}
+    per_issuer: dict[str, list[int]] = {}
+    for b in s.batches.values():
+        p = per_party.setdefault(b.party, [0, 0])
+        p[0] += 1
+        p[1] += b.size
+        i = per_issuer.setdefault(b.issuer, [0, 0])
+        i[0] += 1
+        i[1] += b.size
+    tables = [
+        Table(
+            "parties",
+            "Member parties",
+            [
+                "party",
+                "member now",
+                "first joined",
+                "left",
+                "admin accounts",
+                "CAs",
+                "issuing accounts",
+                "batches",
+                "documents",
+            ],
+            [
+                [
+                    pid,
+                    "yes" if p.member else "no",
+                    fmt_time(next((m.at for m in p.membership if m.member), 0)),
+                    fmt_time(p.membership[-1].at if p.membership and not p.member else 0),
+                    " ".join(display_address(a) for a in p.admins),
+                    len(p.cas),
+                    len(p.issuers),
+                    per_party.get(pid, [0, 0])[0],
+                    per_party.get(pid, [0, 0])[1],
+                ]
+                for pid in s.party_order
+                for p in [s.parties[pid]]
+            ],
+        ),
+        Table(
+            "membership_changes",
+            "Membership changes",
+            ["party", "change", "time", "block", "decided by proposal"],
+            [
+                [pid, "joined" if m.member else "left", fmt_time(m.at), m.block, m.proposal or "founding"]
+                for pid in s.party_order
+                for m in s.parties[pid].membership
+            ],
+        ),
+        Table(
+            "proposals",
+            "Governance proposals",
+            [
+                "id",
+                "proposal",
+                "party",
+                "account",
+                "threshold",
+                "proposed by",
+                "created",
+                "expires",
+                "approved by",
+                "executed",
+                "approvals counted",
+                "threshold then",
+            ],
+            [
+                [
+                    q.id,
+                    q.kind_name,
+                    q.party if q.kind_name != "set-threshold" else "",
+                    display_address(q.account) if q.kind_name == "add-party" else "",
+                    q.threshold if q.kind_name == "set-threshold" else "",
+                    q.proposer,
+                    fmt_time(q.created_at),
+                    fmt_time(q.expires_at),
+                    ", ".join(a.party for a in q.approvals),
+                    fmt_time(q.executed_at) if q.executed else "no",
+                    ", ".join(q.counted) if q.executed else "",
+                    q.threshold_at_execution if q.executed else "",
+                ]
+                for q in sorted(s.proposals.values(), key=lambda q: q.id)
+            ],
+        ),
+        Table(
+            "cas",
+            "Certificate authorities",
+            [
+                "fingerprint",
+                "party",
+                "status now",
+                "document types",
+                "registered",
+                "revoked from",
+                "valid from",
+                "valid until",
+            ],
+            [
+                [
+                    hex32(c.fingerprint),
+                    c.party,
+                    status_name(c.status),
+                    _types(c.doc_types),
+                    fmt_time(c.registered_at),
+                    fmt_time(c.revoked_at),
+                    fmt_time(c.not_before),
+                    fmt_time(c.not_after),
+                ]
+                for c in s.cas.values()
+            ],
+        ),
+    ]
+    for name, title, entities in (
+        (
+            "ca_status_changes",
+            "Certificate authority status changes",
+            [(hex32(c.fingerprint), c.party, c.history) for c in s.cas.values()],
+        ),
+        (
+            "issuer_status_changes",
+            "Issuing account status changes",
+            [(display_address(i.account), i.party, i.history) for i in s.issuers.values()],
+        ),
+    ):
+        tables.append(
+            Table(
+                name,
+                title,
+                [
+                    "who",
+                    "party",
+                    "new status",
+                    "effective from",
+                    "recorded",
+                    "backdated by (s)",
+                    "reason",
+                    "block",
+                    "transaction",
+                ],
+                [
+                    [
+                        who,
+                        party,
+                        status_name(e.status),
+                        fmt_time(e.effective_at),
+                        fmt_time(e.recorded_at),
+                        max(0, e.recorded_at - e.effective_at),
+                        reason_name(e.reason) if e.status in (2, 3) else "",
+                        e.block,
+                        e.tx,
+                    ]
+                    for who, party, history in entities
+                    for e in history
+                ],
+            )
+        )
+    tables += [
+        Table(
+            "issuers",
+            "Issuing accounts",
+            [
+                "account",
+                "party",
+                "CA",
+                "status now",
+                "document types",
+                "authorized",
+                "revoked from",
+                "can anchor now",
+                "batches",
+                "documents",
+            ],
+            [
+                [
+                    display_address(i.account),
+                    i.party,
+                    hex32(i.ca),
+                    status_name(i.status),
+                    _types(i.doc_types),
+                    fmt_time(i.authorized_at),
+                    fmt_time(i.revoked_at),
+                    "yes" if (a := s.issuer_auth.get(i.account)) is not None and a.active else "no",
+                    per_issuer.get(i.account, [0, 0])[0],
+                    per_issuer.get(i.account, [0, 0])[1],
+                ]
+                for i in s.issuers.values()
+            ],
+        ),
+        Table(
+            "recognition_matrix",
+            "Recognition now",
+            ["recognizing party", "recognized party", "document types"],
+            [
+                [r, i, _types(s.recognition_at(r, i, s.block_time))]
+                for r in s.party_order
+                for i in s.party_order
+                if r != i
+            ],
+        ),
+        Table(
+            "recognition_changes",
+            "Recognition changes",
+            [
+                "recognizing party",
+                "recognized party",
+                "before",
+                "after",
+                "effective from",
+                "recorded",
+                "block",
+            ],
+            [
+                [
+                    r,
+                    i,
+                    _types(e.old_doc_types),
+                    _types(e.doc_types),
+                    fmt_time(e.effective_at),
+                    fmt_time(e.recorded_at),
+                    e.block,
+                ]
+                for (r, i), h in sorted(s.recognition.items())
+                for e in h
+            ],
+        ),
+        Table(
+            "batches",
+            "Anchored batches",
+            [
+                "root",
+                "party",
+                "issuing account",
+                "document type",
+                "documents",
+                "anchored",
+                "block",
+                "batch revoked",
+                "reason",
+            ],
+            [
+                [
+                    hex32(b.root),
+                    b.party,
+                    display_address(b.issuer),
+                    type_name(b.doc_type),
+                    b.size,
+                    fmt_time(b.anchored_at),
+                    b.block,
+                    fmt_time(b.revoked_at),
+                    reason_name(b.revoke_reason) if b.revoked_at else "",
+                ]
+                for b in s.batches.values()
+            ],
+        ),
+        Table(
+            "documents",
+            "Revoked, replaced and used documents",
+            [
+                "batch root",
+                "document (leaf)",
+                "revoked",
+                "reason",
+                "replaced",
+                "replaced by",
+                "used",
+                "used by",
+                "used through account",
+            ],
+            [
+                [
+                    hex32(d.root),
+                    hex32(d.leaf),
+                    fmt_time(d.revoked_at),
+                    reason_name(d.revoke_reason) if d.revoked_at else "",
+                    fmt_time(d.superseded_at),
+                    f"{hex32(d.successor_root)}/{hex32(d.successor_leaf)}" if d.superseded_at else "",
+                    fmt_time(d.consumed_at),
+                    d.consumed_by,
+                    display_address(d.consumer_account) if d.consumer_account else "",
+                ]
+                for d in s.documents.values()
+            ],
+        ),
+        Table(
+            "findings",
+            "Findings",
+            ["#", "severity", "kind", "what", "concerning", "block", "time", "affected records"],
+            [
+                [n, f.severity, f.kind, f.title, f.subject, f.block, fmt_time(f.time), len(f.impact)]
+                for n, f in enumerate(findings, 1)
+            ],
+        ),
+        Table(
+            "finding_records",
+            "Records concerned by each finding",
+            ["finding #", "kind", "record"],
+            [[n, f.kind, _flat(row)] for n, f in enumerate(findings, 1) for row in f.impact],
+        ),
+    ]
+    if consistency is not None:
+        tables.append(
+            Table(
+                "consistency_mismatches",
+                "Differences between the replay and the contracts",
+                ["entity", "contract call", "replayed", "on chain"],
+                [[m.entity, m.call, m.expected, m.actual] for m in consistency.mismatches],
+            )
+        )
+    return tables
+
+
+def _flat(row: dict[str, Any]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in row.items())

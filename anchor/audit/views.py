@@ -1,0 +1,174 @@
+"""Point-in-time views of a snapshot, and what changed between two snapshots.
+
+``state_at(snapshot, T)`` answers "what did the registries say held at time T", using the history as
+known at the snapshot's block: with a snapshot at the block of time T it is what anyone could read
+then; with a later snapshot it includes what was recorded afterwards with effect at T (backdating).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..doctypes import names_of, type_name
+from ..reasons import reason_name
+from .canonical import entity_strings
+from .ids import hex32
+from .snapshot import NONE, Snapshot, status_name
+
+
+def _threshold_at(s: Snapshot, time: int) -> int:
+    value = 0
+    for t in s.threshold_history:
+        if t.time <= time:
+            value = t.new
+    return value
+
+
+def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
+    parties = list(s.party_order)
+    members = [p for p in parties if s.is_member_at(p, time)]
+    cas = []
+    for c in s.cas.values():
+        st = s.ca_status_at(c.fingerprint, time)
+        if st == NONE:
+            continue
+        cas.append(
+            {
+                "fingerprint": hex32(c.fingerprint),
+                "party": c.party,
+                "status": status_name(st),
+                "docTypes": names_of(c.doc_types),
+                "registeredAt": c.registered_at,
+                "revokedAt": c.revoked_at if c.revoked_at and c.revoked_at <= time else 0,
+                "notBefore": c.not_before,
+                "notAfter": c.not_after,
+            }
+        )
+    issuers = []
+    for i in s.issuers.values():
+        st = s.issuer_status_at(i.account, time)
+        if st == NONE:
+            continue
+        issuers.append(
+            {
+                "account": i.account,
+                "party": i.party,
+                "ca": hex32(i.ca),
+                "status": status_name(st),
+                "caStatus": status_name(s.ca_status_at(i.ca, time)),
+                "docTypes": names_of(i.doc_types),
+                "authorizedAt": i.authorized_at,
+            }
+        )
+    matrix = {r: {i: names_of(s.recognition_at(r, i, time)) for i in parties if i != r} for r in parties}
+    totals: dict[str, dict[str, int]] = {}
+    batches = []
+    for b in s.batches.values():
+        if b.anchored_at > time:
+            continue
+        t = totals.setdefault(
+            b.party, {"batches": 0, "documents": 0, "batchesRevoked": 0, "documentsInRevokedBatches": 0}
+        )
+        t["batches"] += 1
+        t["documents"] += b.size
+        revoked = bool(b.revoked_at) and b.revoked_at <= time
+        if revoked:
+            t["batchesRevoked"] += 1
+            t["documentsInRevokedBatches"] += b.size
+        if full:
+            batches.append(
+                {
+                    "root": hex32(b.root),
+                    "issuer": b.issuer,
+                    "party": b.party,
+                    "docType": type_name(b.doc_type),
+                    "size": b.size,
+                    "anchoredAt": b.anchored_at,
+                    "block": b.block,
+                    "revokedAt": b.revoked_at if revoked else 0,
+                }
+            )
+    documents = {"revoked": 0, "superseded": 0, "consumed": 0}
+    doc_rows = []
+    for (root, leaf), d in s.documents.items():
+        revoked, superseded, consumed = s.document_state_at(root, leaf, time)
+        documents["revoked"] += revoked and bool(d.revoked_at)
+        documents["superseded"] += superseded
+        documents["consumed"] += consumed
+        if full and (revoked or superseded or consumed):
+            doc_rows.append(
+                {
+                    "root": hex32(root),
+                    "leaf": hex32(leaf),
+                    "revoked": revoked,
+                    "revokeReason": reason_name(d.revoke_reason) if d.revoked_at else "",
+                    "superseded": superseded,
+                    "successor": f"{hex32(d.successor_root)}/{hex32(d.successor_leaf)}" if superseded else "",
+                    "consumed": consumed,
+                    "consumedBy": d.consumed_by if consumed else "",
+                }
+            )
+    proposals = [
+        {
+            "id": q.id,
+            "kind": q.kind_name,
+            "party": q.party,
+            "threshold": q.threshold,
+            "proposer": q.proposer,
+            "createdAt": q.created_at,
+            "approvedBy": [a.party for a in q.approvals if a.time <= time],
+            "executed": q.executed and q.executed_at <= time,
+            "expired": not (q.executed and q.executed_at <= time) and q.expires_at < time,
+        }
+        for q in s.proposals.values()
+        if q.created_at <= time
+    ]
+    out: dict[str, Any] = {
+        "at": time,
+        "knownAtBlock": s.block,
+        "knownAtBlockTime": s.block_time,
+        "blockHash": s.block_hash,
+        "threshold": _threshold_at(s, time),
+        "members": members,
+        "parties": [
+            # Admin lists have no effective times: they are shown as of the snapshot's block.
+            {"party": p, "member": p in members, "adminsAtKnownBlock": s.parties[p].admins}
+            for p in parties
+        ],
+        "cas": cas,
+        "issuers": issuers,
+        "recognition": matrix,
+        "proposals": proposals,
+        "anchored": totals,
+        "documents": documents,
+    }
+    if full:
+        out["batches"] = batches
+        out["documentStates"] = doc_rows
+    return out
+
+
+def diff(before: dict[str, dict[str, str]], after: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Per section: keys added, removed, and changed (with both canonical values)."""
+    out: dict[str, Any] = {}
+    for section in after.keys() | before.keys():
+        a, b = before.get(section, {}), after.get(section, {})
+        added = sorted(b.keys() - a.keys())
+        removed = sorted(a.keys() - b.keys())
+        changed = [
+            {"key": k, "before": json.loads(a[k]), "after": json.loads(b[k])}
+            for k in sorted(a.keys() & b.keys())
+            if a[k] != b[k]
+        ]
+        if added or removed or changed:
+            out[section] = {
+                "added": [{"key": k, "value": json.loads(b[k])} for k in added],
+                "removed": removed,
+                "changed": changed,
+            }
+    return out
+
+
+def snapshot_strings(s: Snapshot) -> dict[str, dict[str, str]]:
+    return entity_strings(s)

@@ -1,0 +1,344 @@
+"""Replay: decoding, folding, digests, point-in-time answers and findings against a scripted history."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from anchor.audit import (
+    AuditError,
+    AuditSource,
+    CheckpointStore,
+    EventDecoder,
+    LogFetcher,
+    check_consistency,
+    digest,
+    find,
+    from_canonical,
+    replay,
+    replay_incremental,
+    state_at,
+    to_canonical,
+)
+from anchor.audit.ids import party_raw, party_str
+from anchor.audit.snapshot import ACTIVE, REVOKED, SUSPENDED
+from anchor.deploy import party_id
+from anchor.errors import DeploymentError
+from anchor.registry import Status
+from tests.conftest import World
+from tests.registry_helpers import PERMIT, add_issuer, anchor_batch, bit, call
+from tests.test_audit_support import Scenario, scenario, world_on
+
+__all__ = ["scenario"]
+
+
+def test_fast_decoder_agrees_with_eth_abi_on_every_log(scenario: Scenario) -> None:
+    src = scenario.source
+    decoder = EventDecoder(src)
+    logs = src.rpc.call(
+        "eth_getLogs",
+        [
+            {
+                "fromBlock": hex(src.deploy_block),
+                "toBlock": "latest",
+                "address": [src.trust_address, src.document_address],
+            }
+        ],
+    )
+    assert len(logs) > 50
+    for lg in logs:
+        ev = decoder.decode(lg, 0)
+        assert ev is not None
+        abi = src.trust_abi if lg["address"].lower() == src.trust_address else src.document_abi
+        ref = abi.events[bytes.fromhex(lg["topics"][0][2:])].decode(
+            [bytes.fromhex(t[2:]) for t in lg["topics"]], bytes.fromhex(lg["data"][2:])
+        )
+        for (name, mine), theirs in zip(decoder.named(ev).items(), ref.values(), strict=True):
+            if isinstance(theirs, bytes) and len(theirs) == 8:
+                theirs = party_str(theirs)
+            elif isinstance(theirs, str):
+                theirs = theirs.lower()
+            assert mine == theirs, (ev.name, name)
+
+
+def test_two_replays_and_a_resumed_one_have_the_same_digest(scenario: Scenario, tmp_path: Path) -> None:
+    src, end = scenario.source, scenario.blocks["end"]
+    first = replay(src, end).digest()
+    # A tiny chunk size changes every request boundary, never the result.
+    second = replay(src, end, fetcher=LogFetcher(src, initial_span=1, max_span=3)).digest()
+    assert first == second
+    store = CheckpointStore(tmp_path / "cp")
+    middle = replay_incremental(src, store, scenario.blocks["lifecycle"])
+    assert middle.saved is not None and middle.resumed_from is None
+    resumed = replay_incremental(src, store, end)
+    assert resumed.resumed_from is not None and resumed.resumed_from.block == scenario.blocks["lifecycle"]
+    assert resumed.snapshot.digest() == first
+    assert resumed.stats.events < resumed.snapshot.events
+    # Different states must give different digests.
+    assert replay(src, scenario.blocks["backdated"]).digest() != first
+
+
+def test_canonical_form_round_trips(scenario: Scenario) -> None:
+    snap = replay(scenario.source, scenario.blocks["end"])
+    again = from_canonical(to_canonical(snap))
+    assert digest(again) == digest(snap)
+    assert again.ca_status_at(scenario.cas["SG2"], snap.block_time) == REVOKED
+
+
+@pytest.mark.parametrize(
+    "label", ["trust-set-up", "anchored", "lifecycle", "suspension", "backdated", "recognition", "governance"]
+)
+def test_replay_matches_contract_views_at_historical_blocks(scenario: Scenario, label: str) -> None:
+    snap = replay(scenario.source, scenario.blocks[label])
+    report = check_consistency(scenario.source, snap)
+    assert report.ok, report.mismatches[:5]
+    assert not report.sampled and report.entities_checked == report.entities_total
+    assert report.calls > 20
+
+
+def test_point_in_time_answers_match_the_contracts_time_queries(scenario: Scenario) -> None:
+    """The snapshot at block B answers every "...At(T)" question exactly like the contracts at block B."""
+    w, src = scenario.world, scenario.source
+    t = w.reg.trust
+    for label in ("backdated", "recognition", "end"):
+        block = scenario.blocks[label]
+        snap = replay(src, block)
+        times = sorted(
+            {e.effective_at + k for c in snap.cas.values() for e in c.history for k in (-1, 0, 1)}
+            | {e.effective_at + k for i in snap.issuers.values() for e in i.history for k in (-1, 0, 1)}
+            | {e.effective_at + k for h in snap.recognition.values() for e in h for k in (-1, 0)}
+        )
+        for when in times:
+            for fp in snap.cas:
+                assert snap.ca_status_at(fp, when) == t.ca_status_at(fp, when, block=block)
+            for account in snap.issuers:
+                assert snap.issuer_status_at(account, when) == t.issuer_status_at(account, when, block=block)
+            for r, i in snap.recognition:
+                assert snap.recognition_at(r, i, when) == t.recognition_at(r, i, when, block=block)
+            for party in snap.party_order:
+                assert snap.is_member_at(party, when) == t.is_member_at(party, when, block=block)
+        for (root, leaf), _ in snap.documents.items():
+            for when in times[:: max(1, len(times) // 8)]:
+                chain_state = call(w.reg.documents, "documentStateAt", root, leaf, when)
+                assert list(snap.document_state_at(root, leaf, when)) == list(chain_state)
+
+
+def test_state_at_time_sees_backdated_changes_only_once_recorded(scenario: Scenario) -> None:
+    src = scenario.source
+    fp = "0x" + scenario.cas["SG2"].hex()
+    when = scenario.times["ca-revoked"] - 100  # inside the backdated window
+    before = state_at(replay(src, src.block_at_time(when)), when)
+    after = state_at(replay(src, scenario.blocks["end"]), when)
+    status = {c["fingerprint"]: c["status"] for c in before["cas"]}
+    assert status[fp] == "active"
+    assert {c["fingerprint"]: c["status"] for c in after["cas"]}[fp] == "revoked"
+    assert after["documents"]["consumed"] == 1
+    assert set(after["members"]) == {"SG", "TH", "MY"}
+    assert after["recognition"]["TH"]["SG"] == ["cites-permit"]
+
+
+def test_consistency_reports_a_tampered_snapshot(scenario: Scenario) -> None:
+    src = scenario.source
+    snap = replay(src, scenario.blocks["end"])
+    fp = scenario.cas["TH1"]
+    snap.cas[fp].history[1] = dataclasses.replace(
+        snap.cas[fp].history[1], effective_at=snap.cas[fp].history[1].effective_at - 5
+    )
+    root = scenario.batches["A3"].root
+    snap.batches[root].size += 1
+    snap.threshold += 1
+    report = check_consistency(src, snap)
+    calls = {m.call.split("(")[0] for m in report.mismatches}
+    assert {"caHistory", "caStatusAt", "batch", "threshold"} <= calls
+    found = find(snap, consistency=report)
+    assert found[0].severity == "critical" and found[0].kind == "consistency-mismatch"
+
+
+def test_consistency_sample_is_reproducible_and_stated(scenario: Scenario) -> None:
+    src = scenario.source
+    snap = replay(src, scenario.blocks["end"])
+    a = check_consistency(src, snap, sample=3)
+    b = check_consistency(src, snap, sample=3)
+    assert a.sampled and a.document_entities_checked == 3 and a.seed == b.seed and a.calls == b.calls
+    assert a.document_entities_total == len(snap.batches) + len(snap.documents)
+    assert "random sample of 3" in a.describe()
+    c = check_consistency(src, snap, sample=3, seed=a.seed + 1)  # type: ignore[operator]
+    assert c.ok and c.seed == a.seed + 1  # type: ignore[operator]
+    limited = check_consistency(src, snap, full_limit=4)
+    assert limited.sampled and limited.document_entities_checked == 4
+
+
+def test_findings_explain_backdating_suspension_and_governance(scenario: Scenario) -> None:
+    snap = replay(scenario.source, scenario.blocks["end"])
+    found = find(snap, window=3600)
+    kinds = [f.kind for f in found]
+    assert "consumed-without-recognition" not in kinds and "event-inconsistency" not in kinds
+    revoked = next(f for f in found if f.kind == "backdated-revocation")
+    assert revoked.subject == "0x" + scenario.cas["SG2"].hex()
+    assert 400 <= revoked.details["backdatedSeconds"] <= 402  # the clock may tick before the tx
+    roots = {row["root"] for row in revoked.impact}
+    assert roots == {"0x" + scenario.batches["B1"].root.hex()}
+    assert all(row["inBackdatedWindow"] for row in revoked.impact)
+    suspended = next(f for f in found if f.kind == "backdated-suspension")
+    assert suspended.subject == "0x" + scenario.cas["TH1"].hex()
+    assert 20 <= suspended.details["backdatedSeconds"] <= 22
+    early = next(f for f in found if f.kind == "anchored-before-suspension")
+    assert early.subject == scenario.issuers["A"].address.lower()
+    assert "0x" + scenario.batches["A3"].root.hex() in {row["root"] for row in early.impact}
+    assert all(row["secondsBefore"] <= 3600 for row in early.impact)
+    narrow = [f for f in find(snap, window=30) if f.kind == "anchored-before-suspension"]
+    assert not narrow  # A3 was anchored 60 s before the suspension
+    gov = [f for f in found if f.kind == "governance-execution"]
+    assert [f.details["kind"] for f in gov] == ["add-party", "remove-party", "set-threshold"]
+    lapsed = gov[-1]
+    assert lapsed.details["approvalsCounted"] == ["TH", "SG"] and lapsed.details["approvalsLapsed"] == ["MY"]
+    assert lapsed.details["thresholdAtExecution"] == 2
+    assert all(f.explanation for f in found)
+    assert [f.severity for f in found] == sorted(
+        (f.severity for f in found), key=["critical", "warning", "info"].index
+    )
+
+
+def test_fold_state_details(scenario: Scenario) -> None:
+    snap = replay(scenario.source, scenario.blocks["end"])
+    assert snap.party_order == ["SG", "TH", "MY", "ID"]
+    assert not snap.parties["MY"].member and snap.member_count == 3 and snap.threshold == 3
+    assert snap.admin_party[scenario.world.th.address.lower()] == ""
+    a = snap.issuers[scenario.issuers["A"].address.lower()]
+    assert [e.status for e in a.history] == [ACTIVE, SUSPENDED, ACTIVE]
+    assert snap.issuer_auth[a.account].active
+    b0 = snap.batches[scenario.batches["B0"].root]
+    assert b0.revoked_at and b0.revoke_reason == 1 and b0.party == "SG"
+    consumed = next(d for d in snap.documents.values() if d.consumed_at)
+    assert consumed.consumed_by == "TH" and consumed.consumed_at == scenario.times["consumed"]
+    assert len(snap.batches) == 12
+
+
+def test_party_ids_are_lossless() -> None:
+    assert party_str(party_id("SG")) == "SG"
+    odd = b"sg\x00x\x00\x00\x00\x00"
+    assert party_str(odd).startswith("0x") and party_raw(party_str(odd)) == odd
+    assert party_raw("SG") == party_id("SG")
+
+
+def test_replay_refuses_bad_targets(scenario: Scenario) -> None:
+    src = scenario.source
+    with pytest.raises(AuditError, match="does not exist"):
+        replay(src, src.head() + 1000)
+    snap = replay(src, scenario.blocks["anchored"])
+    with pytest.raises(AuditError, match="backwards"):
+        replay(src, scenario.blocks["deployed"], start=snap)
+    with pytest.raises(AuditError, match="before the registries were deployed"):
+        src.check_block(src.deploy_block - 1)
+    with pytest.raises(AuditError, match="before the registries were deployed"):
+        src.block_at_time(1)
+    with pytest.raises(AuditError, match="depth"):
+        src.target_block(-1)
+
+
+def test_source_refuses_the_wrong_chain_or_code(scenario: Scenario) -> None:
+    m = scenario.world.reg.manifest
+    wrong_chain = dataclasses.replace(m, chain_id=m.chain_id + 1)
+    with pytest.raises(DeploymentError, match="chain id"):
+        AuditSource(scenario.source.rpc, wrong_chain).verify()
+    wrong_code = dataclasses.replace(
+        m, trust_registry=dataclasses.replace(m.trust_registry, code_hash="0x" + "00" * 32)
+    )
+    with pytest.raises(DeploymentError, match="code hash"):
+        AuditSource(scenario.source.rpc, wrong_code).verify()
+
+
+def test_replay_on_both_backends(world: World) -> None:
+    """The embedded chain's logs carry no block timestamp: headers are fetched instead."""
+    issuer = add_issuer(world, world.sg, 5, bit(PERMIT))
+    batch = anchor_batch(world, issuer, 3)
+    world.reg.trust.recognize(world.th, "SG", bit(PERMIT))
+    world.reg.documents.consume(world.th, batch.proof(0))
+    world.reg.trust.revoke_issuer(world.sg, issuer.address)
+    src = AuditSource.from_chain(world.chain, world.reg.manifest)
+    snap = replay(src, src.head())
+    assert snap.batches[batch.root].anchored_at == batch.anchored_at
+    assert snap.issuer_status_at(issuer.address.lower(), snap.block_time) == int(Status.REVOKED)
+    report = check_consistency(src, snap)
+    assert report.ok, report.mismatches[:5]
+
+
+def test_world_on_helper_deploys(anvil_url: str) -> None:
+    from anchor.chain import connect
+    from anchor.config import ChainConfig
+    from tests.conftest import MNEMONIC
+
+    w = world_on(connect(ChainConfig(backend="rpc", rpc_url=anvil_url, mnemonic=MNEMONIC)))
+    snap = replay(AuditSource.from_chain(w.chain, w.reg.manifest), w.chain.block_number())
+    assert snap.party_order == ["SG", "TH", "MY"] and snap.threshold == 2
+
+
+def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) -> None:
+    from anchor.audit.consistency import _Checks
+
+    src = scenario.source
+    snap = replay(src, scenario.blocks["end"])
+    checks = _Checks(src, snap)
+    items = list(checks.trust_registry())
+    items += [c for root in snap.batches for c in checks.batch(root)]
+    items += [c for key in snap.documents for c in checks.document(key)]
+    names = {fast.name for _, _, fast, _, _ in items}
+    assert {"batch", "caHistory", "proposal", "document", "anchoringValidAt", "parties"} <= names
+    for _, _, fast, args, _ in items:
+        assert fast.encode(*args) == fast.fn.encode(*args), fast.name
+    answers = src.eth_calls([(to, fast.encode(*args)) for _, to, fast, args, _ in items], snap.block)
+    for (_, _, fast, _, _), raw in zip(items, answers, strict=True):
+        assert fast.decode(raw) == fast.fn.decode(raw), fast.name
+
+
+def test_durations_read_like_plain_language() -> None:
+    from anchor.audit.findings import human_seconds
+
+    assert human_seconds(1) == "1 second" and human_seconds(400) == "400 seconds"
+    assert (
+        human_seconds(180) == "3 minutes"
+        and human_seconds(86_400) == "1 day"
+        and human_seconds(7_200) == "2 hours"
+    )
+    assert human_seconds(9_000) == "about 2.5 hours"
+
+
+def test_observations_survive_the_canonical_round_trip(scenario: Scenario) -> None:
+    """Several observations of one event (here two contradictions) keep distinct canonical keys."""
+    from anchor.audit import Fold
+    from anchor.audit.events import Event
+
+    snap = replay(scenario.source, scenario.blocks["governance"])
+    fold = Fold(snap)
+    # A forged execution of an executed proposal, with an impossible approval count.
+    fold.apply(Event(snap.block + 1, 0, snap.block_time, "0x" + "00" * 32, "ProposalExecuted", (1, 0)))
+    fold.apply(
+        Event(
+            snap.block + 1, 1, snap.block_time, "0x" + "00" * 32, "RecognitionChanged", ("TH", "SG", 5, 1, 0)
+        )
+    )
+    assert len(snap.observations) == 3
+    again = from_canonical(to_canonical(snap))
+    assert len(again.observations) == 3 and digest(again) == digest(snap)
+    found = find(again)
+    assert [f.kind for f in found if f.severity == "critical"] == ["event-inconsistency"] * 3
+    assert "replay counts" in found[0].title
+
+
+def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario) -> None:
+    """The contract refuses it, so the history cannot show one: fold a forged event to see the finding."""
+    from anchor.audit import Fold
+    from anchor.audit.events import Event
+
+    snap = replay(scenario.source, scenario.blocks["end"])
+    batch = scenario.batches["A2"]
+    forged = Event(
+        snap.block + 1, 0, snap.block_time, "0x" + "ab" * 32, "DocumentConsumed",
+        (batch.root, batch.leaf(3), "ID", scenario.world.account(8).address.lower()),
+    )  # fmt: skip
+    Fold(snap).apply(forged)
+    finding = next(f for f in find(snap) if f.kind == "consumed-without-recognition")
+    assert finding.severity == "critical" and "did not recognize the issuer" in finding.title
+    assert finding.details["consumer"] == "ID" and finding.details["tx"] == "0x" + "ab" * 32
