@@ -103,6 +103,8 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
         "--state", str(state),
         # Save every second so that even a kill -9 loses at most one second of history.
         "--state-interval", "1",
+        # Keep past blocks' states across restarts: auditors call views at historical blocks.
+        "--preserve-historical-states",
     ]  # fmt: skip
     if c.block_time:
         args += ["--block-time", str(c.block_time)]
