@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -85,8 +86,9 @@ def _certificate_check(value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def to_checksum_address(address: bytes | str) -> str:
-    """EIP-55 mixed-case form of a 20-byte address."""
+    """EIP-55 mixed-case form of a 20-byte address (cached: a batch repeats the same two addresses)."""
     if isinstance(address, str):
         if not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
             raise ValueError(f"expected 0x and 40 hex digits, got {_short(address)}")

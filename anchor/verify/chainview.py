@@ -65,9 +65,12 @@ class ChainReader:
 
     def sync(self) -> tuple[int, str, int]:
         """Bring the cache to the current head; return (number, hash, timestamp) of that head."""
-        head = int(self.rpc.call("eth_blockNumber", []), 16)
+        latest = self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        head = int(latest["number"], 16)
         if self._head is not None and head == self._head[0]:
-            return self._head
+            if latest["hash"] == self._head[1]:
+                return self._head
+            self._reset()  # same height, another block: a reorg
         if self._head is not None and head < self._head[0]:
             self._reset()
         start = self.manifest.deploy_block if self._head is None else self._head[0] + 1

@@ -30,6 +30,7 @@ _ZERO = "0x" + "00" * 20
 STATUS_NAMES = {0: "unregistered", 1: "active", 2: "suspended", 3: "revoked"}
 
 
+@lru_cache(maxsize=4096)
 def _t(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -197,10 +198,17 @@ def _signature_ok(cert_der: bytes, alg: str, sig: bytes, message: bytes) -> bool
     return verify_signature(x509.load_der_x509_certificate(cert_der), alg, sig, message)
 
 
+@lru_cache(maxsize=4096)
+def _certificates(encoded: tuple[str, ...]) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """DER certificates of a bundle and their SHA-256 fingerprints (shared by a whole batch)."""
+    ders = tuple(base64.b64decode(c) for c in encoded)
+    return ders, tuple(hashlib.sha256(d).digest() for d in ders)
+
+
 def signature(bundle: Bundle) -> Check:
     n = "signature"
     try:
-        cert_der = base64.b64decode(bundle.batch.certificates[0])
+        cert_der = _certificates(tuple(bundle.batch.certificates))[0][0]
         ok = _signature_ok(
             cert_der,
             bundle.batch.signature.alg,
@@ -248,9 +256,11 @@ def certificate_chain(bundle: Bundle, view: ChainView | None, extra_cas: Sequenc
             "ISSUER_UNKNOWN",
             "the anchoring account is not a registered issuer, so no CA is bound to it",
         )
-    ders = [base64.b64decode(c) for c in bundle.batch.certificates]
-    candidates = ders + [c.public_bytes(Encoding.DER) for c in extra_cas]
-    anchor = next((c for c in candidates if hashlib.sha256(c).digest() == bound), None)
+    ders, prints = _certificates(tuple(bundle.batch.certificates))
+    anchor = next((d for d, fp in zip(ders, prints, strict=True) if fp == bound), None)
+    if anchor is None:
+        extra = [c.public_bytes(Encoding.DER) for c in extra_cas]
+        anchor = next((c for c in extra if hashlib.sha256(c).digest() == bound), None)
     if anchor is None:
         return Check(
             n, INV, "CA_NOT_REGISTERED",
