@@ -155,16 +155,38 @@ def verify_load(
     }
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (the service's worker processes)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree = [pid]
+    for p in tree:
+        tree += [child for child, parent in parents.items() if parent == p]
+    return tree
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in process_tree(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss(pid: int) -> tuple[float, float]:
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-    )
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """Resident and peak resident memory of the service, all its processes together, in MiB."""
+    now = peak = 0
+    for p in process_tree(pid):
+        lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        now += int(fields["VmRSS"].split()[0])
+        peak += int(fields["VmHWM"].split()[0])
+    return now / 1024, peak / 1024
 
 
 def main() -> int:
@@ -173,9 +195,10 @@ def main() -> int:
     ap.add_argument("--per-request", type=int, default=1000, help="documents per submission")
     ap.add_argument("--intake-clients", type=int, default=2)
     ap.add_argument("--clients", type=int, default=32, help="concurrent verification clients")
-    ap.add_argument("--verifications", type=int, default=6400)
+    ap.add_argument("--verifications", type=int, default=16000)
     ap.add_argument("--batch-max-documents", type=int, default=5000)
     ap.add_argument("--batch-max-wait-ms", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=2, help="service worker processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp_dir:
         tmp = Path(tmp_dir)
@@ -186,6 +209,7 @@ def main() -> int:
                 "batch_max_documents": args.batch_max_documents,
                 "batch_max_wait_ms": args.batch_max_wait_ms,
                 "backlog_limit": max(200_000, args.documents),
+                "workers": args.workers,
             }
             env = make_env(tmp, node.url, service)
             issuer_key = env.key(Role.ISSUER, "SG")
@@ -210,14 +234,13 @@ def main() -> int:
                 "intake_documents": args.documents,
                 "intake_seconds": round(seconds, 2),
             }
-            cpu0, own0, t0 = (
-                cpu_seconds(served.proc.pid),
-                resource.getrusage(resource.RUSAGE_SELF),
-                time.time(),
-            )
+            assert node.proc is not None
+            node0, cpu0 = cpu_seconds(node.proc.pid), cpu_seconds(served.proc.pid)
+            own0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.time()
             result.update(verify_load(host, port, verifier_key, samples, args.clients, args.verifications))
             own1, elapsed = resource.getrusage(resource.RUSAGE_SELF), time.time() - t0
             result["verify_service_cpu_pct"] = round(100 * (cpu_seconds(served.proc.pid) - cpu0) / elapsed)
+            result["verify_node_cpu_pct"] = round(100 * (cpu_seconds(node.proc.pid) - node0) / elapsed)
             result["verify_loadgen_cpu_pct"] = round(
                 100 * (own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime) / elapsed
             )
@@ -229,6 +252,7 @@ def main() -> int:
                     "clients": args.clients,
                     "batch_max_documents": args.batch_max_documents,
                     "batch_max_wait_ms": args.batch_max_wait_ms,
+                    "workers": args.workers,
                 }
             )
             print(json.dumps(result))

@@ -18,6 +18,7 @@ from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
 from .pki_cmd import pki_group
 from .recognition_cmd import recognitions, recognize, unrecognize
+from .serve_cmd import apikey_group, serve_cmd
 from .verify_cmd import consume_cmd, revoke_cmd, supersede_cmd, verify_cmd
 
 EXIT_ERROR = 3
@@ -64,6 +65,8 @@ for command in (
     consume_cmd,
     demo_cmd,
     audit_group,
+    serve_cmd,
+    apikey_group,
 ):
     cli.add_command(command)
 

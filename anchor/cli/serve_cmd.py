@@ -1,0 +1,137 @@
+"""`trustanchor serve` (the agency service, api/) and `trustanchor apikey create|revoke|list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._common import Context, emit_json, fmt_time, json_option, pass_ctx, table
+
+service_config_option = click.option(
+    "--service-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Service settings (TOML). Env: TRUSTANCHOR_API_CONFIG; single settings: TRUSTANCHOR_API_*.",
+)
+
+
+def _settings(ctx: Context, service_config: Path | None, **overrides: Any) -> Any:
+    from api.settings import load_settings
+
+    return load_settings(
+        service_config,
+        home=ctx.config.home,
+        chain_config=ctx.config.source,
+        manifest=ctx.manifest_path,
+        **overrides,
+    )
+
+
+@click.command("serve")
+@service_config_option
+@click.option("--host", help="Listen address (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Listen port (default 8080).")
+@click.option(
+    "--workers", type=click.IntRange(1, 32), help="Worker processes (default 1; one of them anchors)."
+)
+@click.option(
+    "--public-verification/--no-public-verification",
+    default=None,
+    help="Verification and registry reads without an API key.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+)
+@pass_ctx
+def serve_cmd(
+    ctx: Context,
+    service_config: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    public_verification: bool | None,
+    log_level: str,
+) -> None:
+    """Run the agency service: issuing with durable intake and batching, verification, registry reads,
+    and the verification page at /. API under /v1 (OpenAPI at /v1/openapi.json)."""
+    from api.server import serve
+
+    settings = _settings(
+        ctx, service_config, host=host, port=port, workers=workers, public_verification=public_verification
+    )
+    serve(settings, log_level=log_level)
+
+
+@click.group("apikey")
+def apikey_group() -> None:
+    """API keys of the agency service: one role and one party each; only their SHA-256 is stored."""
+
+
+def _keys(ctx: Context, service_config: Path | None) -> Any:
+    from api.apikeys import ApiKeys
+    from api.db import Database
+
+    return ApiKeys(Database(_settings(ctx, service_config).db_path))
+
+
+@apikey_group.command("create")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["issuer", "verifier", "auditor", "registry-admin"]),
+    help="What the key may do.",
+)
+@click.option("--party", required=True, help="The party the key acts for, e.g. SG.")
+@click.option("--label", default="", help="A note: who or what holds the key.")
+@service_config_option
+@json_option
+@pass_ctx
+def apikey_create(
+    ctx: Context, role: str, party: str, label: str, service_config: Path | None, as_json: bool
+) -> None:
+    """Create a key; it is printed once and cannot be shown again."""
+    from api.apikeys import parse_role
+
+    key, info = _keys(ctx, service_config).create(parse_role(role), party, label)
+    if as_json:
+        emit_json({**info.to_dict(), "key": key})
+        return
+    click.echo(
+        f"created {info.role.value} key {info.id} for {info.party}; store it now, it is not shown again:"
+    )
+    click.echo(key)
+
+
+@apikey_group.command("revoke")
+@click.argument("key_id")
+@service_config_option
+@pass_ctx
+def apikey_revoke(ctx: Context, key_id: str, service_config: Path | None) -> None:
+    """Revoke the key with id KEY_ID (a running service refuses it within a second)."""
+    info = _keys(ctx, service_config).revoke(key_id)
+    click.echo(f"revoked {info.role.value} key {info.id} of {info.party}")
+
+
+@apikey_group.command("list")
+@click.option("--party", help="Only this party's keys.")
+@service_config_option
+@json_option
+@pass_ctx
+def apikey_list(ctx: Context, party: str | None, service_config: Path | None, as_json: bool) -> None:
+    """Every key (never the keys themselves): id, role, party, label, created, revoked."""
+    keys = _keys(ctx, service_config).all(party)
+    if as_json:
+        emit_json({"keys": [k.to_dict() for k in keys]})
+        return
+    table(
+        "API keys",
+        ["id", "role", "party", "label", "created", "revoked"],
+        [
+            [k.id, k.role.value, k.party, k.label, fmt_time(k.created_at), fmt_time(k.revoked_at or 0)]
+            for k in keys
+        ],
+    )

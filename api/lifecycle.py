@@ -1,0 +1,141 @@
+"""Document lifecycle on chain: revoke, supersede (by the issuing party), consume (by a receiving party).
+
+Each is one transaction from an account the service holds, sent under that account's lock so that it
+never races the batcher for a nonce. A revert comes back as 409 with the contract's error as the code.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from eth_abi.exceptions import DecodingError
+
+from anchor.bundle import Bundle
+from anchor.chain import Receipt
+from anchor.errors import ChainError, ChainUnavailable, ConfigError, ContractRevert
+from anchor.registry import DocumentProof
+
+from .batch_store import BatchStore
+from .bundles import leaf_of
+from .doc_store import DocumentRow, DocumentStore
+from .gateway import ChainGateway
+from .identities import AccountLocks, Identities, IssuerIdentity
+from .problems import ApiError
+
+T = TypeVar("T")
+
+
+def snake(name: str) -> str:
+    """RootAlreadyAnchored -> ROOT_ALREADY_ANCHORED: a contract error as a stable API code."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
+def chain_call(fn: Callable[[], T]) -> T:
+    """Run a chain operation; translate its failures into problem responses."""
+    try:
+        return fn()
+    except ContractRevert as e:
+        raise ApiError(
+            409, snake(e.error) if e.error else "TRANSACTION_REVERTED", f"the registry refused: {e}"
+        ) from None
+    except ChainUnavailable as e:
+        raise ApiError(503, "CHAIN_UNAVAILABLE", str(e), headers={"Retry-After": "5"}) from None
+    except ChainError as e:
+        raise ApiError(502, "CHAIN_ERROR", str(e)) from None
+    except ConfigError as e:
+        raise ApiError(503, "SERVICE_NOT_READY", str(e), headers={"Retry-After": "5"}) from None
+    except DecodingError:
+        raise ApiError(
+            502, "CHAIN_ERROR", "the node gave an answer the registry client cannot decode"
+        ) from None
+
+
+def bundle_proof(bundle: Bundle) -> DocumentProof:
+    return DocumentProof(
+        bytes.fromhex(bundle.batch.root[2:]),
+        bytes.fromhex(bundle.leaf.hash[2:]),
+        bundle.proof.index,
+        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
+    )
+
+
+class LifecycleService:
+    def __init__(
+        self,
+        gateway: ChainGateway,
+        identities: Identities,
+        locks: AccountLocks,
+        docs: DocumentStore,
+        batches: BatchStore,
+    ) -> None:
+        self.gateway = gateway
+        self.identities = identities
+        self.locks = locks
+        self.docs = docs
+        self.batches = batches
+
+    def _proof(self, doc: DocumentRow) -> DocumentProof:
+        if doc.state != "anchored" or doc.batch_id is None:
+            raise ApiError(409, "DOCUMENT_NOT_ANCHORED", f"document {doc.id} is {doc.state}, not anchored")
+        batch = self.batches.get(doc.batch_id)
+        assert batch is not None and doc.path is not None and doc.index is not None
+        path = tuple(doc.path[i : i + 32] for i in range(0, len(doc.path), 32))
+        return DocumentProof(batch.root, leaf_of(doc), doc.index, path)
+
+    def _issuer(self, party: str) -> IssuerIdentity:
+        ident = self.identities.issuers.get(party)
+        if ident is None:
+            raise ApiError(409, "ISSUER_NOT_CONFIGURED", f"this service holds no issuing account for {party}")
+        return ident
+
+    def revoke(self, doc: DocumentRow, reason: int, whole_batch: bool) -> Receipt:
+        proof = self._proof(doc)
+        ident = self._issuer(doc.party)
+
+        def send() -> Receipt:
+            reg = self.gateway.registries()
+            with self.locks(ident.address):
+                if whole_batch:
+                    return reg.documents.revoke_batch(ident.account, proof.root, reason)
+                return reg.documents.revoke_document(ident.account, proof, reason)
+
+        receipt = chain_call(send)
+        self.docs.record_revocation(doc.id, int(time.time()), reason)
+        return receipt
+
+    def supersede(self, old: DocumentRow, new: DocumentRow) -> Receipt:
+        if old.id == new.id:
+            raise ApiError(
+                422, "SUPERSEDE_BY_SELF", "a document cannot supersede itself", field="successorId"
+            )
+        old_proof, new_proof = self._proof(old), self._proof(new)
+        ident = self._issuer(old.party)
+
+        def send() -> Receipt:
+            reg = self.gateway.registries()
+            with self.locks(ident.address):
+                return reg.documents.supersede(ident.account, old_proof, new_proof)
+
+        receipt = chain_call(send)
+        self.docs.record_supersession(old.id, new.id)
+        return receipt
+
+    def consume(self, party: str, bundle: Bundle) -> Receipt:
+        account = self.identities.consumers.get(party)
+        if account is None:
+            raise ApiError(
+                409,
+                "CONSUMER_NOT_CONFIGURED",
+                f"this service holds no account to consume documents for {party}",
+            )
+        proof = bundle_proof(bundle)
+
+        def send() -> Receipt:
+            reg = self.gateway.registries()
+            with self.locks(account.address):
+                return reg.documents.consume(account, proof)
+
+        return chain_call(send)

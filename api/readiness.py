@@ -1,0 +1,131 @@
+"""Readiness: is the chain reachable, the trusted deployment there and genuine, every sending account
+funded, the intake backlog below its limit, and recovery done?"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from anchor.deploy import verify_code
+from anchor.errors import TrustAnchorError
+
+from .backlog import Backlog
+from .batcher import Batcher
+from .gateway import ChainGateway
+from .identities import Identities
+
+_CODE_CHECK_TTL = 30.0
+
+
+class Readiness:
+    def __init__(
+        self,
+        gateway: ChainGateway,
+        identities: Identities,
+        backlog: Backlog,
+        batcher: Batcher,
+        gas_limit: int,
+    ) -> None:
+        self.gateway = gateway
+        self.identities = identities
+        self.backlog = backlog
+        self.batcher = batcher
+        self.gas_limit = gas_limit
+        self._verified: tuple[float, int, str] | None = None  # when, chain id, code hash key
+        self._lock = threading.Lock()
+
+    def check(self) -> tuple[bool, dict[str, Any]]:
+        checks: dict[str, dict[str, Any]] = {}
+        chain = None
+        try:
+            chain = self.gateway.chain()
+            head = chain.block_number()
+            checks["chain"] = {"ok": True, "detail": f"chain {chain.chain_id} at block {head}", "block": head}
+        except TrustAnchorError as e:
+            checks["chain"] = {"ok": False, "detail": str(e)}
+        checks["deployment"] = self._deployment(chain)
+        checks["signers"] = self._funding(chain)
+        checks["intake"] = {
+            "ok": self.backlog.value < self.backlog.limit,
+            "backlog": self.backlog.value,
+            "limit": self.backlog.limit,
+            "detail": f"{self.backlog.value} of at most {self.backlog.limit} documents waiting",
+        }
+        st = self.batcher.status
+        if st.running and not st.leader:
+            checks["batcher"] = {
+                "ok": True,
+                "leader": False,
+                "detail": "another process of this store anchors",
+            }
+        else:
+            checks["batcher"] = {
+                "ok": st.running and st.recovered,
+                "leader": st.leader,
+                "recovered": st.recovered,
+                "detail": st.last_error or ("running" if st.running else "stopped"),
+            }
+        return all(c["ok"] for c in checks.values()), checks
+
+    def _deployment(self, chain: Any) -> dict[str, Any]:
+        try:
+            manifest = self.gateway.manifest()
+        except TrustAnchorError as e:
+            return {"ok": False, "found": False, "verified": False, "detail": str(e)}
+        found = {
+            "found": True,
+            "trustRegistry": manifest.trust_registry.address,
+            "documentRegistry": manifest.document_registry.address,
+        }
+        if chain is None:
+            return {"ok": False, **found, "verified": False, "detail": "chain unreachable: code not checked"}
+        key = manifest.trust_registry.code_hash + manifest.document_registry.code_hash
+        with self._lock:
+            cached = self._verified
+        if (
+            cached
+            and cached[1] == chain.chain_id
+            and cached[2] == key
+            and time.monotonic() - cached[0] < _CODE_CHECK_TTL
+        ):
+            return {"ok": True, **found, "verified": True, "detail": "code matches the build artifacts"}
+        try:
+            verify_code(chain, manifest)
+        except TrustAnchorError as e:
+            return {"ok": False, **found, "verified": False, "detail": str(e)}
+        except Exception as e:  # unreachable node mid-check
+            return {
+                "ok": False,
+                **found,
+                "verified": False,
+                "detail": f"code not checked: {type(e).__name__}",
+            }
+        with self._lock:
+            self._verified = (time.monotonic(), chain.chain_id, key)
+        return {"ok": True, **found, "verified": True, "detail": "code matches the build artifacts"}
+
+    def _funding(self, chain: Any) -> dict[str, Any]:
+        accounts = self.identities.accounts()
+        if not accounts:
+            return {
+                "ok": True,
+                "accounts": [],
+                "detail": "no sending accounts configured (verification only)",
+            }
+        if chain is None:
+            return {"ok": False, "accounts": [], "detail": "chain unreachable: balances not read"}
+        try:
+            price = int(chain.w3.eth.gas_price)
+            need = self.gas_limit * price * 10
+            rows = []
+            for address in accounts:
+                balance = int(chain.w3.eth.get_balance(address))
+                rows.append({"account": address, "balanceWei": str(balance), "funded": balance >= need})
+        except Exception as e:
+            return {"ok": False, "accounts": [], "detail": f"balances not read: {type(e).__name__}"}
+        ok = all(r["funded"] for r in rows)
+        detail = (
+            "every account can pay for at least 10 transactions" if ok else "an account is short of funds"
+        )
+        return {"ok": ok, "accounts": rows, "detail": detail}

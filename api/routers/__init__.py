@@ -1,0 +1,1 @@
+"""HTTP routers, one per resource; they parse, authorize and delegate to the service modules."""

@@ -1,0 +1,104 @@
+"""Registry reads: parties, CAs with their status history, issuer accounts, the recognition matrix.
+
+Each takes `block` (read the registry as it was at that block) and/or `at` (what held at that time,
+from the contracts' time-effective views); by default the head block and its time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from ..deps import RegistryReaderKey, ServicesDep
+from ..models.registry import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
+from ..problems import ApiError, responses
+from ..registry_reads import parse_fingerprint, parse_party
+
+router = APIRouter(prefix="/v1/registry", tags=["registry"])
+
+Block = Annotated[int | None, Query(ge=0, le=2**62, description="Read at this block (default: the head)")]
+At = Annotated[
+    str | None,
+    Query(max_length=40, description="A time: unix seconds or ISO 8601 (UTC if no offset); default: now"),
+]
+Party = Annotated[str | None, Query(max_length=8, description="Only this party, e.g. SG")]
+_ERRORS = responses(401, 403, 404, 422, 502, 503)
+
+
+def parse_at(text: str | None) -> int | None:
+    if text is None or text.strip().lower() in ("", "now"):
+        return None
+    t = text.strip()
+    if t.isdigit():
+        value = int(t)
+    else:
+        try:
+            dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(
+                422, "INVALID_TIME", "expected unix seconds or an ISO 8601 time", field="query.at"
+            ) from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        value = int(dt.timestamp())
+    if not 0 <= value < 2**40:
+        raise ApiError(422, "INVALID_TIME", "time out of range", field="query.at")
+    return value
+
+
+@router.get("/parties", response_model=PartyList, summary="Member parties", responses=_ERRORS)
+async def parties(
+    principal: RegistryReaderKey, services: ServicesDep, block: Block = None, at: At = None
+) -> Any:
+    return await run_in_threadpool(services.registry.parties, block, parse_at(at))
+
+
+@router.get("/cas", response_model=CaList, summary="CAs with their full status history", responses=_ERRORS)
+async def cas(
+    principal: RegistryReaderKey,
+    services: ServicesDep,
+    party: Party = None,
+    block: Block = None,
+    at: At = None,
+) -> Any:
+    p = parse_party(party) if party else None
+    return await run_in_threadpool(services.registry.cas, p, block, parse_at(at))
+
+
+@router.get("/cas/{fingerprint}", response_model=CaOne, summary="One CA with its history", responses=_ERRORS)
+async def ca(
+    fingerprint: str, principal: RegistryReaderKey, services: ServicesDep, block: Block = None, at: At = None
+) -> Any:
+    fp = parse_fingerprint(fingerprint)
+    return await run_in_threadpool(services.registry.ca, fp, block, parse_at(at))
+
+
+@router.get("/issuers", response_model=IssuerList, summary="Issuing agency accounts", responses=_ERRORS)
+async def issuers(
+    principal: RegistryReaderKey,
+    services: ServicesDep,
+    party: Party = None,
+    block: Block = None,
+    at: At = None,
+) -> Any:
+    p = parse_party(party) if party else None
+    return await run_in_threadpool(services.registry.issuers, p, block, parse_at(at))
+
+
+@router.get(
+    "/recognitions",
+    response_model=RecognitionMatrix,
+    summary="Who recognizes whose CAs for which document types",
+    responses=_ERRORS,
+)
+async def recognitions(
+    principal: RegistryReaderKey,
+    services: ServicesDep,
+    block: Block = None,
+    at: At = None,
+    history: bool = False,
+) -> Any:
+    return await run_in_threadpool(services.registry.recognitions, block, parse_at(at), history)

@@ -1,0 +1,185 @@
+"""Verifying: document + bundle -> verdict with every check; consuming a one-time document."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from anchor.bundle import Bundle
+
+from ..deps import ConsumerKey, Principal, ServicesDep, VerifierKey
+from ..intake import decode_base64
+from ..jsonbody import load_bundle, parse_json, validate
+from ..models.verifying import ConsumeRequest, ConsumeResponse, VerdictView, VerifyRequest
+from ..problems import ApiError, responses
+from ..services import Services
+from ..verification import check_party
+
+router = APIRouter(prefix="/v1", tags=["verifying"])
+
+
+def _body_schema(model: type[Any]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
+
+
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["document", "bundle"],
+                    "properties": {
+                        "document": {"type": "string", "format": "binary"},
+                        "bundle": {"type": "string", "format": "binary"},
+                        "verifyingParty": {"type": "string", "example": "TH"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _party(principal: Principal, requested: str | None) -> str:
+    if requested is None or requested == "":
+        if principal.party is None:
+            raise ApiError(422, "VALIDATION_FAILED", "required without an API key", field="verifyingParty")
+        return principal.party
+    party = check_party(requested)
+    if principal.party is not None:
+        principal.require_party(party)
+    return party
+
+
+async def _verify(
+    services: Services, document: bytes, bundle: Bundle, party: str, arrived: float
+) -> dict[str, Any]:
+    return await services.verification.verify(document, bundle, party, arrived)
+
+
+def _json(content_type: str, body: bytes) -> Any:
+    if content_type and not content_type.split(";")[0].strip().lower().endswith("json"):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json")
+    return parse_json(body)
+
+
+async def _json_body(request: Request) -> Any:
+    return _json(request.headers.get("content-type", ""), await request.body())
+
+
+async def verify_json(
+    services: Services, principal: Principal, content_type: str, body: bytes, arrived: float
+) -> dict[str, Any]:
+    """POST /v1/verify, shared by the route and the ASGI fast path (api/fastpath.py)."""
+    request = validate(VerifyRequest, _json(content_type, body))
+    party = _party(principal, request.verifyingParty)
+    document = decode_base64(request.document, "document", services.settings.max_document_bytes)
+    bundle = services.bundles.parse(request.bundle)
+    return await _verify(services, document, bundle, party, arrived)
+
+
+@router.post(
+    "/verify",
+    response_model=VerdictView,
+    summary="Verify a document against its proof bundle as a receiving party",
+    openapi_extra=_body_schema(VerifyRequest),
+    responses=responses(401, 403, 413, 415, 422, 503),
+)
+async def verify(request: Request, principal: VerifierKey, services: ServicesDep) -> JSONResponse:
+    """The verdict (VALID, INVALID or INDETERMINATE) with all eight checks, each with a stable code and a
+    sentence: the same structure as `trustanchor verify --json`. While the chain cannot be read the
+    verdict is INDETERMINATE."""
+    arrived = time.monotonic()
+    content_type = request.headers.get("content-type", "")
+    return JSONResponse(await verify_json(services, principal, content_type, await request.body(), arrived))
+
+
+@router.post(
+    "/verify/upload",
+    response_model=VerdictView,
+    summary="Verify with multipart/form-data files (as the verification page sends them)",
+    openapi_extra=_UPLOAD_SCHEMA,
+    responses=responses(401, 403, 413, 415, 422, 503),
+)
+async def verify_upload(request: Request, principal: VerifierKey, services: ServicesDep) -> JSONResponse:
+    arrived = time.monotonic()
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send multipart/form-data")
+    try:
+        form = await request.form(max_files=2, max_fields=5)
+    except Exception as e:
+        raise ApiError(
+            422, "INVALID_MULTIPART", f"cannot read the form: {str(e)[:200]}", field="body"
+        ) from None
+    try:
+        doc_part, bundle_part = form.get("document"), form.get("bundle")
+        if not isinstance(doc_part, UploadFile):
+            raise ApiError(422, "VALIDATION_FAILED", "a document file is required", field="document")
+        if not isinstance(bundle_part, UploadFile):
+            raise ApiError(422, "VALIDATION_FAILED", "a bundle file is required", field="bundle")
+        limit = services.settings.max_document_bytes
+        document = await doc_part.read(limit + 1)
+        if len(document) > limit:
+            raise ApiError(
+                413, "DOCUMENT_TOO_LARGE", f"larger than the limit of {limit} bytes", field="document"
+            )
+        bundle_bytes = await bundle_part.read(1024 * 1024 + 1)
+        if len(bundle_bytes) > 1024 * 1024:
+            raise ApiError(413, "BUNDLE_TOO_LARGE", "a bundle is at most 1 MiB", field="bundle")
+        party_field = form.get("verifyingParty")
+        party = _party(principal, party_field if isinstance(party_field, str) else None)
+    finally:
+        await form.close()
+    bundle = load_bundle(bundle_bytes)
+    return JSONResponse(await _verify(services, document, bundle, party, arrived))
+
+
+@router.post(
+    "/consume",
+    response_model=ConsumeResponse,
+    summary="Consume a one-time document (e.g. a CITES permit at import) as the verifying party",
+    openapi_extra=_body_schema(ConsumeRequest),
+    responses=responses(401, 403, 409, 413, 415, 422, 502, 503),
+)
+async def consume(request: Request, principal: ConsumerKey, services: ServicesDep) -> JSONResponse:
+    """Recorded on chain by the party's account: a second consumption of the same document is refused
+    (409 DOCUMENT_ALREADY_CONSUMED). With `document`, the document must first verify VALID."""
+    arrived = time.monotonic()
+    body = validate(ConsumeRequest, await _json_body(request))
+    assert principal.party is not None
+    bundle = services.bundles.parse(body.bundle)
+    services.verification.trusted(bundle)
+    verdict = None
+    if body.document is not None:
+        document = decode_base64(body.document, "document", services.settings.max_document_bytes)
+        verdict = await _verify(services, document, bundle, principal.party, arrived)
+        if verdict["verdict"] != "VALID":
+            raise ApiError(
+                409,
+                "DOCUMENT_NOT_VALID",
+                f"the document verifies {verdict['verdict']}, so it is not consumed",
+                extra={"verdict": verdict},
+            )
+    receipt = await run_in_threadpool(services.lifecycle.consume, principal.party, bundle)
+    return JSONResponse(
+        {
+            "consumed": True,
+            "party": principal.party,
+            "document": bundle.document.name,
+            "transactionHash": receipt.tx_hash,
+            "blockNumber": receipt.block_number,
+            "verdict": verdict,
+        }
+    )

@@ -1,0 +1,107 @@
+"""Everything the routes delegate to, built once per app from its settings (never at import time)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from anchor.config import ChainConfig, load_config
+from anchor.errors import ConfigError
+
+from .apikeys import ApiKeys
+from .backlog import Backlog
+from .batch_store import BatchStore
+from .batcher import Batcher
+from .bundle_parse import BundleParser
+from .crash import CrashPoints
+from .db import Database
+from .doc_store import DocumentStore
+from .doc_views import DocumentViews
+from .gateway import ChainGateway
+from .identities import AccountLocks, Identities, load_identities
+from .intake import IntakeService
+from .lifecycle import LifecycleService
+from .readiness import Readiness
+from .registry_reads import RegistryReads
+from .settings import ServiceSettings
+from .verification import VerificationService, load_ca_dir
+
+log = logging.getLogger("trustanchor.api")
+
+
+@dataclass
+class Services:
+    settings: ServiceSettings
+    db: Database
+    apikeys: ApiKeys
+    docs: DocumentStore
+    batches: BatchStore
+    gateway: ChainGateway
+    identities: Identities
+    backlog: Backlog
+    batcher: Batcher
+    intake: IntakeService
+    lifecycle: LifecycleService
+    verification: VerificationService
+    registry: RegistryReads
+    readiness: Readiness
+    bundles: BundleParser
+    _views: DocumentViews | None = None
+
+    def views(self) -> DocumentViews:
+        """Bundle rendering needs the manifest, which may appear only after start-up."""
+        if self._views is None:
+            self._views = DocumentViews(self.docs, self.batches, self.verification.manifest())
+        return self._views
+
+    def close(self) -> None:
+        self.batcher.stop()
+        self.verification.close()
+        self.db.close()
+
+
+def chain_settings(settings: ServiceSettings) -> tuple[ChainConfig, Path]:
+    config = load_config(settings.chain_config, home=settings.home)
+    manifest = settings.manifest or config.manifest_path
+    return config.chain, manifest
+
+
+def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
+    chain_config, manifest_path = chain_settings(settings)
+    identities = load_identities(settings, chain_config.mnemonic)
+    confirmations = chain_config.confirmations if settings.confirmations is None else settings.confirmations
+    if settings.batch_max_documents > 1_000_000:
+        raise ConfigError("batch_max_documents must be at most 1,000,000")
+    db = Database(settings.db_path, synchronous=settings.sqlite_synchronous)
+    docs = DocumentStore(db)
+    batches = BatchStore(db)
+    gateway = ChainGateway(chain_config, manifest_path)
+    backlog = Backlog(settings.backlog_limit, docs.backlog())
+    locks = AccountLocks(settings.db_path.parent)
+    batcher = Batcher(settings, db, gateway, identities, locks, backlog, crash, max(1, confirmations))
+    verification = VerificationService(gateway, max(1, confirmations), load_ca_dir(settings.ca_dir))
+    services = Services(
+        settings=settings,
+        db=db,
+        apikeys=ApiKeys(db, cache_seconds=1.0),
+        docs=docs,
+        batches=batches,
+        gateway=gateway,
+        identities=identities,
+        backlog=backlog,
+        batcher=batcher,
+        intake=IntakeService(settings, docs, backlog, batcher, identities, crash),
+        lifecycle=LifecycleService(gateway, identities, locks, docs, batches),
+        verification=verification,
+        registry=RegistryReads(gateway),
+        readiness=Readiness(gateway, identities, backlog, batcher, settings.anchor_gas_limit),
+        bundles=BundleParser(),
+    )
+    log.info(
+        "service store %s; issuing for %s; chain %s",
+        settings.db_path,
+        ", ".join(sorted(identities.issuers)) or "nobody",
+        gateway.url,
+    )
+    return services

@@ -1,0 +1,172 @@
+"""The service's own settings (pydantic-settings): env TRUSTANCHOR_API_*, an optional TOML file, overrides.
+
+Nothing is read at import time: `load_settings()` builds them when the service starts. Precedence is
+explicit overrides (CLI options) > environment > TOML file > defaults. Paths in the TOML file are
+relative to the file's directory. Secrets (key-file and PKCS#12 passwords) are `SecretStr`, so they never
+show up in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from anchor.config import home_dir
+from anchor.deploy import party_id
+from anchor.errors import ConfigError
+
+CONFIG_ENV = "TRUSTANCHOR_API_CONFIG"
+_PATH_KEYS = ("signer_key", "signer_cert", "signer_p12", "chain_config", "manifest", "home", "ca_dir")
+
+
+class PartyConfig(BaseModel):
+    """What the service holds for one party: its issuing agency account and signer, its consumer account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    party: str
+    issuer_account: str | None = None  # dev:N or a key file (password: TRUSTANCHOR_KEY_PASSWORD)
+    signer_key: Path | None = None
+    signer_cert: Path | None = None
+    chain_certs: list[Path] = Field(default_factory=list)
+    signer_p12: Path | None = None
+    signer_p12_password: SecretStr | None = None
+    consumer_account: str | None = None  # an admin account of the party, for one-time consumption
+
+    @field_validator("party")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        party_id(v)
+        return v.upper()
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRUSTANCHOR_API_", extra="forbid", frozen=True)
+
+    home: Path = Field(default_factory=home_dir)
+    chain_config: Path | None = None  # the chain TOML (anchor.config); default TRUSTANCHOR_CONFIG / local
+    manifest: Path | None = None  # default: HOME/deployments/NAME.json
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=32)  # processes; one of them batches (see api/batcher.py)
+
+    batch_max_documents: int = Field(default=2000, ge=1, le=1_000_000)
+    batch_max_wait_ms: int = Field(default=500, ge=1, le=3_600_000)
+    max_in_flight_batches: int = Field(default=8, ge=1, le=256)
+    backlog_limit: int = Field(default=200_000, ge=1)
+    anchor_gas_limit: int = Field(default=150_000, ge=50_000)
+    confirmations: int | None = Field(default=None, ge=0)
+    reorg_window_blocks: int = Field(default=64, ge=1, le=10_000)
+    poll_interval_ms: int = Field(default=100, ge=5, le=60_000)
+
+    max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_document_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    max_documents_per_request: int = Field(default=10_000, ge=1)
+    max_wait_seconds: float = Field(default=60.0, ge=0)
+
+    public_verification: bool = False  # verification and registry reads without an API key
+    verify_fast_path: bool = True  # serve POST /v1/verify from ASGI directly (see api/fastpath.py)
+    ca_dir: Path | None = None  # extra CA certificates (*.pem) for verification
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    parties: list[PartyConfig] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls, _FILE_DATA.get(settings_cls, {})))
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "api" / "service.sqlite"
+
+    def party(self, code: str) -> PartyConfig | None:
+        return next((p for p in self.parties if p.party == code.upper()), None)
+
+    def to_json(self) -> str:
+        """Every value (secrets included) as JSON, for handing the settings to worker processes."""
+        data = self.model_dump(mode="json")
+        for party, raw in zip(data["parties"], self.parties, strict=True):
+            if raw.signer_p12_password is not None:
+                party["signer_p12_password"] = raw.signer_p12_password.get_secret_value()
+        return json.dumps(data)
+
+
+_FILE_DATA: dict[type[BaseSettings], dict[str, Any]] = {}
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The TOML file's keys (top level or under [service]); relative paths resolved against its directory."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"service config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    data = dict(raw.get("service", {}))
+    data.update({k: v for k, v in raw.items() if k != "service"})
+    base = path.resolve().parent
+    for key in _PATH_KEYS:
+        if isinstance(data.get(key), str):
+            data[key] = str(base / data[key])
+    parties = []
+    for p in data.get("parties", []):
+        p = dict(p)
+        for key in _PATH_KEYS:
+            if isinstance(p.get(key), str):
+                p[key] = str(base / p[key])
+        if isinstance(p.get("chain_certs"), list):
+            p["chain_certs"] = [str(base / c) for c in p["chain_certs"]]
+        for key in ("issuer_account", "consumer_account"):
+            spec = p.get(key)
+            if isinstance(spec, str) and not spec.startswith("dev:"):
+                p[key] = str(base / spec)
+        parties.append(p)
+    if parties:
+        data["parties"] = parties
+    return data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> ServiceSettings:
+    """Settings from overrides, the environment and the TOML file (argument or TRUSTANCHOR_API_CONFIG)."""
+    from pydantic import ValidationError
+
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    data = read_config_file(path) if path else {}
+
+    class _Loaded(ServiceSettings):
+        pass
+
+    _FILE_DATA[_Loaded] = data
+    try:
+        return _Loaded(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"service settings: {where}: {first['msg']}") from None
+    finally:
+        _FILE_DATA.pop(_Loaded, None)

@@ -1,0 +1,158 @@
+"""The verification page in a real browser (headless Chromium through selenium): a border officer uploads
+a valid and a tampered document with their bundle and reads the verdicts; then browses the registry.
+Screenshots go to test-artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api import create_app
+from api.apikeys import Role
+from tests.api_helpers import REPO, ApiEnv, make_env, permit, submission
+from tests.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = REPO / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="browser test needs Debian chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)",
+)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, anvil_url: str) -> ApiEnv:
+    return make_env(tmp_path_factory.mktemp("api-page"), anvil_url)
+
+
+@pytest.fixture(scope="module")
+def server(env: ApiEnv) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(create_app(env.settings()), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield url
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def files(server: str, env: ApiEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    doc = permit(7, exporter_ref="LCO-2026-0007")
+    r = httpx.post(
+        f"{server}/v1/documents?wait=15",
+        json=submission([doc], prefix="cites-permit-SG-2026"),
+        headers=env.headers(Role.ISSUER, "SG"),
+        timeout=30,
+    )
+    view = r.json()["documents"][0]
+    assert view["state"] == "anchored"
+    out = tmp_path_factory.mktemp("page-files")
+    paths = {
+        "document": out / "cites-permit-SG-2026-0.json",
+        "bundle": out / "cites-permit-SG-2026-0.json.bundle.json",
+        "tampered": out / "cites-permit-SG-2026-0-altered.json",
+    }
+    paths["document"].write_bytes(doc)
+    paths["bundle"].write_text(json.dumps(view["bundle"], indent=2))
+    paths["tampered"].write_bytes(doc.replace(b'"quantity": 17', b'"quantity": 170'))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--window-size=1280,1500", "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver: Any, predicate: Any, timeout: float = 20) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(predicate)
+
+
+def verify_in_page(driver: Any, document: Path, bundle: Path) -> str:
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "document-file").send_keys(str(document))
+    driver.find_element(By.ID, "bundle-file").send_keys(str(bundle))
+    previous = driver.find_element(By.ID, "verdict-word").text
+    button = driver.find_element(By.ID, "verify-button")
+    wait_for(driver, lambda d: button.is_enabled())
+    driver.execute_script("document.getElementById('verdict-word').textContent = ''")
+    button.click()
+    word = wait_for(driver, lambda d: d.find_element(By.ID, "verdict-word").text or None)
+    assert previous is not None
+    return str(word)
+
+
+def test_border_officer_verifies_valid_and_tampered(
+    browser: Any, server: str, env: ApiEnv, files: dict[str, Path]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.get(server + "/")
+    assert "Trust Anchor" in browser.title
+    browser.find_element(By.ID, "key-summary").click()
+    browser.find_element(By.ID, "api-key").send_keys(env.key(Role.VERIFIER, "TH"))
+    browser.find_element(By.ID, "save-key").click()
+    wait_for(browser, lambda d: "TH" in [o.text for o in Select(d.find_element(By.ID, "party")).options])
+    Select(browser.find_element(By.ID, "party")).select_by_value("TH")
+
+    assert verify_in_page(browser, files["document"], files["bundle"]) == "VALID"
+    checks = browser.find_elements(By.CSS_SELECTOR, "#checks .check")
+    assert len(checks) == 8
+    assert all(c.find_element(By.CSS_SELECTOR, ".badge").text == "VALID" for c in checks)
+    assert "verdict VALID" in browser.find_element(By.ID, "verdict").get_attribute("class")
+    assert "TH" in browser.find_element(By.ID, "verdict-facts").text
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(ARTIFACTS / "verify-page-valid.png"))
+
+    assert verify_in_page(browser, files["tampered"], files["bundle"]) == "INVALID"
+    integrity = browser.find_element(By.CSS_SELECTOR, '#checks .check[data-check="integrity"]')
+    assert integrity.find_element(By.CSS_SELECTOR, ".badge").text == "INVALID"
+    assert "DIGEST_MISMATCH" in integrity.text and "differs from the one that was issued" in integrity.text
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(ARTIFACTS / "verify-page-invalid.png"))
+
+
+def test_registry_view(browser: Any, server: str, env: ApiEnv) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    browser.find_element(By.ID, "tab-registry").click()
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#matrix-table tbody tr")) == 3)
+    parties = [r.text.split()[0] for r in browser.find_elements(By.CSS_SELECTOR, "#parties-table tbody tr")]
+    assert parties == ["SG", "TH", "MY"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#cas-table tbody tr")) == 2
+    th_row = browser.find_elements(By.CSS_SELECTOR, "#matrix-table tbody tr")[1]
+    assert th_row.text.split()[0] == "TH" and "all" in th_row.text
+    browser.save_screenshot(str(ARTIFACTS / "registry-page.png"))
