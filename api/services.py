@@ -8,6 +8,7 @@ from pathlib import Path
 
 from anchor.config import ChainConfig, load_config
 from anchor.errors import ConfigError
+from anchor.verify import load_ca_directory
 
 from .apikeys import ApiKeys
 from .backlog import Backlog
@@ -25,7 +26,7 @@ from .lifecycle import LifecycleService
 from .readiness import Readiness
 from .registry_reads import RegistryReads
 from .settings import ServiceSettings
-from .verification import VerificationService, load_ca_dir
+from .verification import VerificationService
 
 log = logging.getLogger("trustanchor.api")
 
@@ -80,7 +81,7 @@ def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
     backlog = Backlog(settings.backlog_limit, docs.backlog())
     locks = AccountLocks(settings.db_path.parent)
     batcher = Batcher(settings, db, gateway, identities, locks, backlog, crash, max(1, confirmations))
-    verification = VerificationService(gateway, max(1, confirmations), load_ca_dir(settings.ca_dir))
+    verification = VerificationService(gateway, max(1, confirmations), load_ca_directory(settings.ca_dir))
     services = Services(
         settings=settings,
         db=db,

@@ -13,7 +13,6 @@ the verdict is INDETERMINATE - the same verdict the Verifier gives when the node
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -21,25 +20,13 @@ from cryptography import x509
 from anchor.bundle import Bundle
 from anchor.canonical import canonicalization_for, digest_bytes
 from anchor.deploy import Manifest, party_id
-from anchor.errors import ChainUnavailable, ConfigError, DocumentError, PKIError
+from anchor.errors import ChainUnavailable, ConfigError, DocumentError
 from anchor.verify import Check, CheckStatus, Verdict, Verifier, checks
 from anchor.verify.model import decide
 
 from .gateway import ChainGateway
 from .heads import HeadRequests
 from .problems import ApiError
-
-
-def load_ca_dir(directory: Path | None) -> list[x509.Certificate]:
-    if directory is None:
-        return []
-    certs: list[x509.Certificate] = []
-    for p in sorted(directory.glob("*.pem")):
-        try:
-            certs += x509.load_pem_x509_certificates(p.read_bytes())
-        except ValueError as e:
-            raise PKIError(f"{p}: not a PEM certificate ({e})") from None
-    return certs
 
 
 def check_party(party: str, field: str = "verifyingParty") -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from cryptography import x509
 from rich.table import Table
 
 from ..bundle import Bundle
-from ..errors import ConfigError, PKIError
+from ..errors import ConfigError
 from ..reasons import reason_code
 from ..registry import DocumentProof
-from ..verify import CheckStatus, Decision, Verdict, Verifier
+from ..verify import CheckStatus, Decision, Verdict, Verifier, load_ca_directory
 from ._common import Context, account_option, console, done, json_option, pass_ctx
 
 EXIT_CODES = {Decision.VALID: 0, Decision.INVALID: 1, Decision.INDETERMINATE: 2}
@@ -27,18 +26,6 @@ _VERDICT_STYLE = {
     Decision.INVALID: "bold red",
     Decision.INDETERMINATE: "bold yellow",
 }
-
-
-def _ca_store(directory: Path | None) -> list[x509.Certificate]:
-    if directory is None:
-        return []
-    certs: list[x509.Certificate] = []
-    for p in sorted(directory.glob("*.pem")):
-        try:
-            certs += x509.load_pem_x509_certificates(p.read_bytes())
-        except ValueError as e:
-            raise PKIError(f"{p}: not a PEM certificate ({e})") from None
-    return certs
 
 
 def print_verdict(v: Verdict) -> None:
@@ -87,7 +74,7 @@ def verify_cmd(
     manifest = ctx.manifest()
     chain = ctx.chain()  # an unreachable node still yields a verdict: INDETERMINATE
     need = ctx.config.chain.confirmations if confirmations is None else confirmations
-    verifier = Verifier(chain, manifest, confirmations=need, ca_certificates=_ca_store(ca_dir))
+    verifier = Verifier(chain, manifest, confirmations=need, ca_certificates=load_ca_directory(ca_dir))
     verdict = verifier.verify(document, bundle, as_party)
     if as_json:
         click.echo(verdict.to_json())
