@@ -89,7 +89,7 @@ def _store(ctx: Context, source: AuditSource) -> CheckpointStore:
     return CheckpointStore.for_manifest(home, source.manifest)
 
 
-def _block(ctx: Context, source: AuditSource, text: str | None) -> int:
+def _block(ctx: Context, source: AuditSource, text: str | None, *, check: bool = True) -> int:
     """None -> the confirmed target (head minus depth); 'latest' -> head; else a block number."""
     if text is None:
         return source.target_block(_depth(ctx))
@@ -98,7 +98,7 @@ def _block(ctx: Context, source: AuditSource, text: str | None) -> int:
         return source.head()
     if not t.isdigit():
         raise click.BadParameter(f"{text!r} is not a block number or 'latest'")
-    return source.check_block(int(t))
+    return source.check_block(int(t)) if check else int(t)
 
 
 def _replay(ctx: Context, source: AuditSource, block: int, *, save: bool) -> ReplayOutcome:
@@ -303,9 +303,11 @@ def state_cmd(
 def diff_cmd(ctx: Context, block_a: str, block_b: str, limit: int, as_json: bool) -> None:
     """What changed in the registries between block A and block B."""
     source = _source(ctx)
-    a, b = _block(ctx, source, block_a), _block(ctx, source, block_b)
+    # Order first: A after B is a usage error whatever the blocks are.
+    a, b = _block(ctx, source, block_a, check=False), _block(ctx, source, block_b, check=False)
     if a > b:
         raise click.BadParameter(f"block A ({a}) must not be after block B ({b})")
+    a, b = source.check_block(a), source.check_block(b)
     outcome = _replay(ctx, source, a, save=False)
     _say_notices(outcome)
     s = outcome.snapshot
