@@ -101,6 +101,18 @@ def digest_bytes(data: bytes, media_type: str, *, name: str = "<document>") -> D
     return Digest(hashlib.sha256(_apply(method, data, name)).digest(), method, essence, len(data))
 
 
+def check_json_nesting(data: bytes) -> None:
+    """Refuse JSON that nests too deeply for the C parser before anyone parses it (DocumentError).
+
+    py-evm and py_ecc raise the recursion limit to 100,000 when imported, after which a few hundred
+    KB of '[' would overflow the C stack inside json.loads: every parser of untrusted JSON calls this.
+    """
+    try:
+        fastjcs.check_nesting(data)
+    except fastjcs.NestingError as e:
+        raise DocumentError(f"not accepted as JSON: {e}") from None
+
+
 def digest_file(path: str | os.PathLike[str], media_type: str | None = None) -> Digest:
     """Digest of a file; raw files are streamed, so their size does not bound memory."""
     name = os.fspath(path)

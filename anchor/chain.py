@@ -21,9 +21,12 @@ from web3.middleware import ExtraDataToPOAMiddleware
 
 from ._internal.abi import ContractABI, decode_revert
 from ._internal.jsonrpc import JsonRpc, RpcError
+from ._internal.recursion import cap_recursion_limit
 from .accounts import dev_account
 from .config import ChainConfig
 from .errors import ChainError, ChainUnavailable, ContractRevert
+
+cap_recursion_limit()  # web3's import (py_ecc) just raised it to a process-killing 100,000
 
 TRUST_ABI_NAME = "TrustRegistry"
 DOCUMENT_ABI_NAME = "DocumentRegistry"
@@ -369,6 +372,8 @@ def embedded_chain(config: ChainConfig) -> Chain:
     """An in-process EVM (eth-tester + py-evm) whose dev accounts are funded like anvil's."""
     from eth_tester import EthereumTester, PyEVMBackend
     from web3 import EthereumTesterProvider
+
+    cap_recursion_limit()
 
     backend = PyEVMBackend()
     tester = EthereumTester(backend)

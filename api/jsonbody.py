@@ -14,7 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from anchor.bundle import Bundle
-from anchor.errors import BundleError
+from anchor.canonical import check_json_nesting
+from anchor.errors import BundleError, DocumentError
 
 from .problems import ApiError
 
@@ -39,6 +40,10 @@ def _constant(name: str) -> Any:
 
 
 def parse_json(data: bytes, field: str = "body") -> Any:
+    try:
+        check_json_nesting(data)
+    except DocumentError as e:
+        raise ApiError(422, "INVALID_JSON", str(e), field=field) from None
     try:
         return json.loads(data, object_pairs_hook=_pairs, parse_constant=_constant)
     except _Duplicate as e:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from anchor.canonical import check_json_nesting
+from anchor.errors import DocumentError
+
 from .problems import ApiError, problem_response
 
 
@@ -35,10 +38,12 @@ class BodyLimit:
             )
             await problem_response(err.status, err.code, err.detail)(scope, receive, send)
             return
-        if announced is not None or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE") or (
+            announced is not None and not _is_json(scope)
+        ):
             await self.app(scope, receive, send)  # the server holds the body to its announced length
             return
-        # A streamed (chunked) body: read it up to the limit before the app sees any of it.
+        # A streamed (chunked) body, or any JSON body: read it up to the limit before the app sees it.
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -55,6 +60,13 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if _is_json(scope):
+            # FastAPI parses JSON bodies with json.loads: bound the nesting first (see check_json_nesting).
+            try:
+                check_json_nesting(body)
+            except DocumentError as e:
+                await problem_response(422, "INVALID_JSON", str(e))(scope, receive, send)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -65,6 +77,13 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
 
 
 _CSP = (

@@ -61,8 +61,10 @@ contract DocumentRegistry is IDocumentRegistry {
     }
 
     function supersede(Proof calldata document_, Proof calldata successor) external {
-        (, bytes8 party) = _issuingPartyOnly(document_.root);
-        _issuingPartyOnly(successor.root);
+        (Batch memory b, bytes8 party) = _issuingPartyOnly(document_.root);
+        (Batch memory nb,) = _issuingPartyOnly(successor.root);
+        // An amendment replaces a document of the same kind: a permit is not superseded by an invoice.
+        if (b.docType != nb.docType) revert DocumentTypeMismatch(b.docType, nb.docType);
         if (document_.root == successor.root && document_.leaf == successor.leaf) {
             revert SupersedeBySelf(document_.root, document_.leaf);
         }

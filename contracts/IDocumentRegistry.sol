@@ -71,6 +71,7 @@ interface IDocumentRegistry {
     error DocumentAlreadySuperseded(bytes32 root, bytes32 leaf, bytes32 successorRoot, bytes32 successorLeaf);
     error DocumentAlreadyConsumed(bytes32 root, bytes32 leaf, bytes8 consumedBy, uint40 consumedAt);
     error SupersedeBySelf(bytes32 root, bytes32 leaf);
+    error DocumentTypeMismatch(uint8 docType, uint8 successorDocType);
     error NotRecognized(bytes8 party, address issuer, uint8 docType);
     error AnchoringNotValid(bytes32 root, address issuer, uint40 anchoredAt);
 

@@ -389,6 +389,14 @@ contract TrustRegistry is ITrustRegistry {
         _membership[party].push(MembershipChange(false, uint40(block.timestamp)));
         --memberCount;
         emit PartyRemoved(party, proposalId);
+        // A removed party's admins lose their role for good: readmission names a fresh admin.
+        address[] storage list = _admins[party];
+        while (list.length > 0) {
+            address account = list[list.length - 1];
+            list.pop();
+            delete adminParty[account];
+            emit AdminRemoved(party, account);
+        }
         if (threshold > memberCount) {
             emit ThresholdChanged(threshold, memberCount, proposalId);
             threshold = memberCount;

@@ -112,6 +112,17 @@ def test_malformed_json_body(client: TestClient, env: ApiEnv) -> None:
     problem(client.post("/v1/documents/1/revoke", json={"reason": "bored"}, headers=h), 404)
 
 
+@pytest.mark.parametrize("path", ["/v1/documents", "/v1/verify", "/v1/documents/lookup", "/v1/consume"])
+def test_deeply_nested_json_is_refused_before_parsing(client: TestClient, env: ApiEnv, path: str) -> None:
+    # Within the size limit, but deep enough to overflow the C stack in json.loads once py-evm has
+    # raised the recursion limit (which importing the library does): the process must survive.
+    role = Role.VERIFIER if path in ("/v1/verify", "/v1/consume") else Role.ISSUER
+    h = {**env.headers(role, "TH" if role is Role.VERIFIER else "SG"), "Content-Type": "application/json"}
+    body = problem(client.post(path, content=b"[" * 60_000, headers=h), 422, "INVALID_JSON")
+    assert "nest more than" in body["detail"]
+    assert client.get("/v1/health/live").status_code == 200
+
+
 def test_request_too_large_announced_and_streamed(client: TestClient, env: ApiEnv) -> None:
     h = env.headers(Role.ISSUER, "SG")
     big = {"documentType": "cites-permit", "documents": [doc(content="A" * 70_000)]}

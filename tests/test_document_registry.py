@@ -391,6 +391,9 @@ def test_supersede_rejections(env: Env) -> None:
         d.supersede(w.sg, other.proof(0), a)
     with reverts("BatchRevoked", root=other.root, revokedAt=tx_time(w, r)):
         d.supersede(w.sg, a, other.proof(0))
+    certificate = anchor_batch(w, env.sg_issuer, n=2, doc_type=CERTIFICATE)
+    with reverts("DocumentTypeMismatch", docType=PERMIT, successorDocType=CERTIFICATE):
+        d.supersede(w.sg, a, certificate.proof(0))  # a permit is not amended by a certificate
     assert d.document(a.root, a.leaf)["state"]["supersededAt"] == 0
 
 

@@ -207,8 +207,11 @@ def test_remove_party_by_proposal_and_removed_admin_can_no_longer_act(world: Wor
         "recognize": lambda: t.recognize(world.my, "SG", 1),
         "unrecognize": lambda: t.unrecognize(world.my, "SG", 1),
     }
+    # The removed party's admins lost their role with it.
+    assert [e["admin"] for e in events(world, r, "AdminRemoved")] == [world.my.address]
+    assert t.admins("MY") == [] and t.admin_party(world.my.address) == ""
     for name, op in ops.items():
-        with reverts("PartyNotMember", party="MY", _what=name):
+        with reverts("NotPartyAdmin", account=world.my, _what=name):
             op()
 
 
@@ -419,9 +422,8 @@ def test_removed_partys_issuers_stop_and_readmitted_partys_active_issuers_resume
         with reverts("IssuerNotActive", account=issuer.account):
             anchor_batch(world, issuer)
 
-    # Readmission needs a fresh admin account: the old one is still bound to TH.
-    with reverts("AccountAlreadyAdmin", account=world.th, party="TH"):
-        t.propose(world.sg, ADD, "TH", world.th.address)
+    # The old admin lost its role on removal and does not regain it on readmission.
+    assert t.admin_party(world.th.address) == ""
     new_admin = world.account(8)
     _, r = pass_proposal(world, [world.sg, world.my], ADD, "TH", new_admin.address)
     synced = {e["account"]: e["active"] for e in events(world, r, "IssuerSynced")}
@@ -434,7 +436,9 @@ def test_removed_partys_issuers_stop_and_readmitted_partys_active_issuers_resume
     assert t.parties() == ["SG", "TH", "MY"]
     assert call(t, "memberCount") == 3
     assert [h["member"] for h in call(t, "membershipHistory", party_id("TH"))] == [True, False, True]
-    assert new_admin.address in t.admins("TH")
+    assert t.admins("TH") == [new_admin.address]
+    with reverts("NotPartyAdmin", account=world.th):
+        t.add_ca(world.th, rand32(), NOT_BEFORE, NOT_AFTER, 1)
     # The new admin manages the party's issuers: resuming the suspended one lets it anchor again.
     t.resume_issuer(new_admin, suspended.address)
     anchor_batch(world, suspended)

@@ -93,8 +93,7 @@ def canonicalize_json(data: bytes) -> bytes:
     text = data.decode("utf-8")
     if text.startswith("\ufeff"):  # RFC 8259 section 8.1 lets a parser ignore a byte order mark
         text = text[1:]
-    if data.count(b"[") + data.count(b"{") > MAX_DEPTH:  # cheap bound; the exact scan is rarely needed
-        _check_depth(data)
+    check_nesting(data)
     try:
         value = _DECODER.decode(text)
     except _NonFiniteConstant as exc:
@@ -167,11 +166,15 @@ def _fast_safe(value: object, depth: int) -> bool:
     return False
 
 
-def _check_depth(data: bytes) -> None:
+def check_nesting(data: bytes, max_depth: int = MAX_DEPTH) -> None:
+    """Raise NestingError if JSON text nests arrays/objects deeper than `max_depth`: call it before
+    handing untrusted JSON to the C parser (see MAX_DEPTH)."""
+    if data.count(b"[") + data.count(b"{") <= max_depth:  # cheap bound; the exact scan is rarely needed
+        return
     # UTF-8 never has '"' or '\\' inside a multi-byte character, so strings can go bytewise.
     brackets = _STRING_BYTES.sub(b"", data).translate(None, _NOT_BRACKET)
-    if max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH:
-        raise NestingError(f"arrays and objects nest more than {MAX_DEPTH} levels deep")
+    if max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > max_depth:
+        raise NestingError(f"arrays and objects nest more than {max_depth} levels deep")
 
 
 def _parse_float(literal: str) -> float | int:
