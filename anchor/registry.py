@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from ._internal.abi import ContractABI
+from .bundle import Bundle
 from .chain import Chain, Receipt
 from .deploy import Manifest, party_code, party_id
 
@@ -309,6 +310,16 @@ class DocumentProof:
     leaf: bytes
     index: int
     path: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> DocumentProof:
+        """The document a proof bundle speaks of, as the registry's lifecycle calls take it."""
+        return cls(
+            bytes.fromhex(bundle.batch.root[2:]),
+            bytes.fromhex(bundle.leaf.hash[2:]),
+            bundle.proof.index,
+            tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
+        )
 
     def as_tuple(self) -> tuple[bytes, bytes, int, list[bytes]]:
         return (self.root, self.leaf, self.index, list(self.path))

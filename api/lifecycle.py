@@ -53,15 +53,6 @@ def chain_call(fn: Callable[[], T]) -> T:
         ) from None
 
 
-def bundle_proof(bundle: Bundle) -> DocumentProof:
-    return DocumentProof(
-        bytes.fromhex(bundle.batch.root[2:]),
-        bytes.fromhex(bundle.leaf.hash[2:]),
-        bundle.proof.index,
-        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
-    )
-
-
 class LifecycleService:
     def __init__(
         self,
@@ -131,7 +122,7 @@ class LifecycleService:
                 "CONSUMER_NOT_CONFIGURED",
                 f"this service holds no account to consume documents for {party}",
             )
-        proof = bundle_proof(bundle)
+        proof = DocumentProof.of(bundle)
 
         def send() -> Receipt:
             reg = self.gateway.registries()

@@ -37,7 +37,6 @@ from anchor.issuing import DocumentInput, DocumentIssuer
 from anchor.leaf import leaf_hash
 from anchor.merkle import MerkleTree
 from anchor.pki import CaKey, PkiPaths, init_pki, issue_signer, load_ca
-from anchor.registry import DocumentProof
 from anchor.signing import Signer, batch_message
 from anchor.verify import Verdict, Verifier
 from tests.conftest import World
@@ -111,16 +110,6 @@ def mine(chain: Chain, blocks: int) -> None:
     else:
         for _ in range(blocks):
             chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
-def proof_of(bundle: Bundle) -> DocumentProof:
-    """The registry's lifecycle-call view of a bundle's document."""
-    return DocumentProof(
-        bytes.fromhex(bundle.batch.root[2:]),
-        bytes.fromhex(bundle.leaf.hash[2:]),
-        bundle.proof.index,
-        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
-    )
 
 
 def reload(bundle: Bundle) -> Bundle:

@@ -25,6 +25,7 @@ from anchor.config import ChainConfig
 from anchor.doctypes import mask_of
 from anchor.errors import ConfigError
 from anchor.reasons import reason_code
+from anchor.registry import DocumentProof
 from anchor.verify import CHECK_NAMES, CheckStatus, Decision, Verdict, Verifier, checks
 from tests.conftest import ASSETS, World, advance_time, free_port, start_anvil
 from tests.issuing_helpers import (
@@ -38,7 +39,6 @@ from tests.issuing_helpers import (
     json_doc,
     make_pki,
     mine,
-    proof_of,
     reload,
     signed_but_unanchored,
 )
@@ -451,7 +451,7 @@ def test_issuer_revoked_after_anchoring_leaves_documents_valid(sc: Scenario) -> 
 
 def test_revoked_document(sc: Scenario) -> None:
     sc.world.reg.documents.revoke_document(
-        sc.world.sg, proof_of(sc.bundles[0]), reason_code("issued-in-error")
+        sc.world.sg, DocumentProof.of(sc.bundles[0]), reason_code("issued-in-error")
     )
     v = sc.verify(sc.docs[0], sc.bundles[0])
     expect(v, INVALID, document_status=(INV, "DOCUMENT_REVOKED"))
@@ -472,7 +472,9 @@ def test_revoked_batch(sc: Scenario) -> None:
 def test_superseded_document_names_its_successor(sc: Scenario) -> None:
     amended = json_doc(0, amendment="consignee address corrected")
     [successor] = sc.issue([amended])
-    sc.world.reg.documents.supersede(sc.world.sg, proof_of(sc.bundles[0]), proof_of(successor))
+    sc.world.reg.documents.supersede(
+        sc.world.sg, DocumentProof.of(sc.bundles[0]), DocumentProof.of(successor)
+    )
     v = sc.verify(sc.docs[0], sc.bundles[0])
     expect(v, INVALID, document_status=(INV, "SUPERSEDED"))
     message = v.check("document_status").message
@@ -481,7 +483,7 @@ def test_superseded_document_names_its_successor(sc: Scenario) -> None:
 
 
 def test_consumed_document_names_the_consumer(sc: Scenario) -> None:
-    sc.world.reg.documents.consume(sc.world.th, proof_of(sc.bundles[1]))
+    sc.world.reg.documents.consume(sc.world.th, DocumentProof.of(sc.bundles[1]))
     v = sc.verify(sc.docs[1], sc.bundles[1], "TH")
     expect(v, INVALID, document_status=(INV, "CONSUMED"))
     assert "consumed by TH" in v.check("document_status").message
@@ -660,11 +662,11 @@ def test_one_verifier_sees_every_change_made_after_its_earlier_verdicts(sc: Scen
         expect(verifier.verify(doc, bundle, "TH"), VALID)
     advance_time(world.chain, 5)
 
-    world.reg.documents.revoke_document(world.sg, proof_of(bundles[0]))
+    world.reg.documents.revoke_document(world.sg, DocumentProof.of(bundles[0]))
     expect(verifier.verify(docs[0], bundles[0], "TH"), INVALID, document_status=(INV, "DOCUMENT_REVOKED"))
     expect(verifier.verify(docs[1], bundles[1], "TH"), VALID)
 
-    world.reg.documents.consume(world.th, proof_of(bundles[1]))
+    world.reg.documents.consume(world.th, DocumentProof.of(bundles[1]))
     expect(verifier.verify(docs[1], bundles[1], "TH"), INVALID, document_status=(INV, "CONSUMED"))
 
     withdrawn = (V, "RECOGNITION_WITHDRAWN_SINCE")

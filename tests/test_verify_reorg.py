@@ -13,15 +13,6 @@ from tests.conftest import MNEMONIC, World, free_port, start_anvil
 from tests.issuing_helpers import build_scenario
 
 
-def _proof(bundle) -> DocumentProof:  # type: ignore[no-untyped-def]
-    return DocumentProof(
-        bytes.fromhex(bundle.batch.root[2:]),
-        bytes.fromhex(bundle.leaf.hash[2:]),
-        bundle.proof.index,
-        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
-    )
-
-
 def test_same_height_reorg_is_noticed(tmp_path: Path) -> None:
     # A private node: reorging the session's shared anvil would disturb other tests.
     port = free_port()
@@ -41,7 +32,7 @@ def test_same_height_reorg_is_noticed(tmp_path: Path) -> None:
         assert before.verdict.value == "VALID"
         # Replace that block by another at the same height, one that revokes the document.
         provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
-        world.reg.documents.revoke_document(world.sg, _proof(sc.bundles[0]), 16)
+        world.reg.documents.revoke_document(world.sg, DocumentProof.of(sc.bundles[0]), 16)
         assert chain.block_number() == before.read_at_block
         after = verifier.verify(sc.docs[0], sc.bundles[0], "TH")
         assert after.read_at_block == before.read_at_block

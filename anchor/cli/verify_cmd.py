@@ -83,15 +83,6 @@ def verify_cmd(
     raise SystemExit(EXIT_CODES[verdict.verdict])
 
 
-def _proof(bundle: Bundle) -> DocumentProof:
-    return DocumentProof(
-        bytes.fromhex(bundle.batch.root[2:]),
-        bytes.fromhex(bundle.leaf.hash[2:]),
-        bundle.proof.index,
-        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
-    )
-
-
 def _trusted(ctx: Context, bundle: Bundle) -> None:
     m = ctx.manifest()
     if (
@@ -121,7 +112,7 @@ def revoke_cmd(
         r = reg.documents.revoke_batch(acct, bytes.fromhex(bundle.batch.root[2:]), reason_code(reason))
         done(f"batch {bundle.batch.root} revoked", r)
     else:
-        r = reg.documents.revoke_document(acct, _proof(bundle), reason_code(reason))
+        r = reg.documents.revoke_document(acct, DocumentProof.of(bundle), reason_code(reason))
         done(f"document {bundle.document.name} revoked", r)
 
 
@@ -148,7 +139,7 @@ def supersede_cmd(ctx: Context, bundle_path: Path, new_path: Path, account_spec:
     _trusted(ctx, old)
     _trusted(ctx, new)
     reg = ctx.registries()
-    r = reg.documents.supersede(ctx.account(account_spec), _proof(old), _proof(new))
+    r = reg.documents.supersede(ctx.account(account_spec), DocumentProof.of(old), DocumentProof.of(new))
     done(f"{old.document.name} superseded by {new.document.name}", r)
 
 
@@ -168,5 +159,5 @@ def consume_cmd(ctx: Context, bundle_path: Path, as_party: str, account_spec: st
     acting = reg.trust.admin_party(acct.address)
     if acting != as_party.upper():
         raise ConfigError(f"account {acct.address} acts for {acting or 'no party'}, not {as_party.upper()}")
-    r = reg.documents.consume(acct, _proof(bundle))
+    r = reg.documents.consume(acct, DocumentProof.of(bundle))
     done(f"{bundle.document.name} consumed by {acting}", r)

@@ -50,15 +50,6 @@ class _Abort(Exception):
     """A step failed in a way that leaves nothing sensible for the following steps to do."""
 
 
-def proof_of(bundle: Bundle) -> DocumentProof:
-    return DocumentProof(
-        bytes.fromhex(bundle.batch.root[2:]),
-        bytes.fromhex(bundle.leaf.hash[2:]),
-        bundle.proof.index,
-        tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
-    )
-
-
 class Scenario:
     def __init__(self, config: Config, manifest_path: Path, reporter: Reporter) -> None:
         self.config = config
@@ -326,10 +317,12 @@ class Scenario:
         th = self.parties["TH"]
         title = f"TH consumes {name} as the consignment clears customs"
         try:
-            r = self.reg.documents.consume(th.admin, proof_of(bundle))
+            r = self.reg.documents.consume(th.admin, DocumentProof.of(bundle))
         except TrustAnchorError as e:
             self._fail(title, "consumed by TH", e)
-        state = self.reg.documents.document(proof_of(bundle).root, proof_of(bundle).leaf)["state"]
+        state = self.reg.documents.document(DocumentProof.of(bundle).root, DocumentProof.of(bundle).leaf)[
+            "state"
+        ]
         self._record(
             title,
             "consumed by TH",
@@ -340,7 +333,7 @@ class Scenario:
         title = "Someone tries to use the same permit for a second shipment"
         expected = "rejected: DocumentAlreadyConsumed"
         try:
-            r = self.reg.documents.consume(th.admin, proof_of(bundle))
+            r = self.reg.documents.consume(th.admin, DocumentProof.of(bundle))
         except ContractRevert as e:
             self._record(
                 title, expected, f"rejected: {e.error}", e.error == "DocumentAlreadyConsumed", [str(e)]
@@ -455,10 +448,12 @@ class Scenario:
         customs = self.agencies["SG/customs"]
         title = f"Singapore Customs supersedes {docs.SG_ORIGIN} by the amendment"
         try:
-            r = self.reg.documents.supersede(customs.account, proof_of(original), proof_of(amended))
+            r = self.reg.documents.supersede(
+                customs.account, DocumentProof.of(original), DocumentProof.of(amended)
+            )
         except TrustAnchorError as e:
             self._fail(title, "superseded", e)
-        d = self.reg.documents.document(proof_of(original).root, proof_of(original).leaf)
+        d = self.reg.documents.document(DocumentProof.of(original).root, DocumentProof.of(original).leaf)
         self._record(
             title,
             "superseded, pointing to the amendment",
@@ -520,4 +515,4 @@ def run_demo(config: Config, manifest_path: Path, reporter: Reporter) -> DemoRes
     return Scenario(config, manifest_path, reporter).run()
 
 
-__all__ = ["Scenario", "proof_of", "run_demo"]
+__all__ = ["Scenario", "run_demo"]
