@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from eth_account import Account  # noqa: E402
 
-from anchor._internal.anvil import ANVIL  # noqa: E402
+from anchor._internal.anvil import ANVIL, LocalNode  # noqa: E402
 from anchor._internal.jsonrpc import JsonRpc  # noqa: E402
 from anchor.accounts import dev_account  # noqa: E402
 from anchor.chain import connect  # noqa: E402
@@ -51,23 +51,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _start_anvil(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--accounts", "16", "--silent"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    rpc = JsonRpc(f"http://127.0.0.1:{port}")
-    for _ in range(300):
-        try:
-            rpc.call("eth_chainId", [])
-            return proc
-        except Exception:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("anvil did not start")
 
 
 def _rand32() -> bytes:
@@ -293,8 +276,8 @@ def main() -> None:
         print(json.dumps(measure(url, manifest, int(block))))
         return
     port = _free_port()
-    proc = _start_anvil(port)
-    url = f"http://127.0.0.1:{port}"
+    node = LocalNode(port, "--accounts", "16", mnemonic=MNEMONIC).start()
+    url = node.url
     try:
         b, small_block, big_block, build_s = build(url, args.batches, args.small)
         with tempfile.TemporaryDirectory() as tmp:
@@ -346,8 +329,7 @@ def main() -> None:
             )
         )
     finally:
-        proc.terminate()
-        proc.wait(10)
+        node.stop()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from anchor._internal.anvil import ANVIL, rpc
+from anchor._internal.anvil import LocalNode
 from anchor.accounts import dev_account
 from anchor.cacert import read_ca_certificate
 from anchor.chain import Chain, connect
@@ -47,19 +45,9 @@ class Bench:
 def private_chain(*anvil_args: str) -> Iterator[Bench]:
     """A fresh anvil on its own port with SG and TH as founding parties (threshold 1)."""
     port = 20000 + os.getpid() % 20000
-    node = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent", *anvil_args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    node = LocalNode(port, *anvil_args, mnemonic=MNEMONIC).start()
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                rpc(url, "eth_chainId")
-                break
-            except OSError:
-                time.sleep(0.05)
+        url = node.url
         chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
         accounts = [dev_account(MNEMONIC, i) for i in range(6)]
         manifest = deploy(
@@ -67,5 +55,4 @@ def private_chain(*anvil_args: str) -> Iterator[Bench]:
         )
         yield Bench(chain, Registries.open(chain, manifest), accounts)
     finally:
-        node.terminate()
-        node.wait(10)
+        node.stop()

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from anchor._internal.anvil import ANVIL, rpc
+from anchor._internal.anvil import LocalNode, rpc
 from anchor.accounts import dev_account
 from anchor.cacert import read_ca_certificate
 from anchor.chain import connect
@@ -74,38 +74,16 @@ def submission(docs: list[bytes], doc_type: str = "cites-permit", prefix: str = 
     }
 
 
-@dataclass
-class Anvil:
+class Anvil(LocalNode):
     """An anvil of our own, with its state in a file so it can be stopped and started again."""
 
-    port: int
-    state: Path
-    extra: tuple[str, ...] = ()
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def __init__(self, port: int, state: Path, *extra: str) -> None:
+        super().__init__(port, "--state", str(state), "--state-interval", "1", *extra, mnemonic=MNEMONIC)
+        self.state = state
 
     def start(self) -> Anvil:
-        args = [str(ANVIL), "--port", str(self.port), "--mnemonic", MNEMONIC, "--silent"]
-        args += ["--state", str(self.state), "--state-interval", "1", *self.extra]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                rpc(self.url, "eth_chainId", timeout=0.5)
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("anvil did not start")
-
-    def stop(self) -> None:
-        """SIGTERM: anvil writes its state file, then exits."""
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(15)
-            self.proc = None
+        super().start()
+        return self
 
     def call(self, method: str, params: list[Any] | None = None) -> Any:
         return rpc(self.url, method, params or [], timeout=5)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from anchor._internal.anvil import ANVIL, rpc
+from anchor._internal.anvil import LocalNode
 from anchor.accounts import dev_account
 from anchor.chain import Chain, connect
 from anchor.config import ChainConfig
@@ -29,30 +27,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_anvil(port: int, *extra: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [str(ANVIL), "--port", str(port), "--mnemonic", MNEMONIC, "--silent", *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            rpc(f"http://127.0.0.1:{port}", "eth_chainId", timeout=0.5)
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("anvil did not start")
+def start_anvil(port: int, *extra: str) -> LocalNode:
+    return LocalNode(port, *extra, mnemonic=MNEMONIC).start()
 
 
 @pytest.fixture(scope="session")
 def anvil_url() -> Iterator[str]:
     port = free_port()
-    proc = start_anvil(port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    with start_anvil(port) as node:
+        yield node.url
 
 
 def advance_time(chain: Chain, seconds: int) -> None:

@@ -24,8 +24,7 @@ def private_url() -> Iterator[str]:
     port = free_port()
     proc = start_anvil(port)
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    proc.stop()
 
 
 @pytest.fixture

@@ -79,15 +79,13 @@ def test_deploy_refuses_a_manifest_whose_code_is_gone(
         )
         base = ["--config", str(cfg), "--home", str(tmp_path / "home")]
         assert run([*base, "deploy"], capsys)[0] == 0
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()
         proc = start_anvil(port)  # same chain id, empty state
         code, _out, err = run([*base, "deploy"], capsys)
         assert code == 3
         assert err.startswith("error: no contract code at") and err.count("\n") == 1
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()
 
 
 def test_zero_gas_price_legacy_chain_accepts_unfunded_accounts(tmp_path: Path) -> None:
@@ -109,5 +107,4 @@ def test_zero_gas_price_legacy_chain_accepts_unfunded_accounts(tmp_path: Path) -
         assert tx["type"] == 0 and tx["gasPrice"] == 0
         assert reg.trust.ca(b"\x07" * 32).party == "SG"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()

@@ -703,8 +703,7 @@ def _verifier_losing_its_node(sc: Scenario) -> tuple[Verifier, str | None]:
     try:
         verifier = Verifier(connect(ChainConfig(backend="rpc", rpc_url=url)), sc.manifest)
     finally:
-        proc.kill()
-        proc.wait(10)
+        proc.stop(kill=True)
     return verifier, url
 
 

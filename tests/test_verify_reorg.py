@@ -39,5 +39,4 @@ def test_same_height_reorg_is_noticed(tmp_path: Path) -> None:
         assert after.read_at_block_hash != before.read_at_block_hash
         assert after.check("document_status").code == "DOCUMENT_REVOKED"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()

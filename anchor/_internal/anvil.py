@@ -1,11 +1,20 @@
-"""Run the local anvil node from node_modules as a background process with persisted state."""
+"""Run anvil from node_modules: the configured local chain (`up`/`down`) and throwaway nodes (`LocalNode`).
+
+Anvil keeps the last 500 block states in memory and writes older ones as JSON files to a cache
+directory (by default `~/.foundry/anvil/tmp/<random>`), which it never deletes, not even on SIGTERM.
+Each file holds the whole state, so a long chain leaves gigabytes behind; a day of test runs filled
+the disk. Every anvil we start therefore gets a cache directory of ours, removed once it has stopped.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -39,6 +48,11 @@ def rpc(url: str, method: str, params: list[object] | None = None, timeout: floa
 def _paths(cfg: Config) -> tuple[Path, Path, Path]:
     base = cfg.home / "chain"
     return base / "anvil.pid", base / "anvil.log", cfg.state_path
+
+
+def _cache_dir(cfg: Config) -> Path:
+    """Where the configured node spills old block states; emptied before `up` and after `down`."""
+    return cfg.home / "chain" / "state-cache"
 
 
 def _alive(pid: int) -> bool:
@@ -91,6 +105,8 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
     pid_file, log_file, state = _paths(cfg)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     state.parent.mkdir(parents=True, exist_ok=True)
+    # Nothing answers, so no node of ours uses it: whatever is there was left by a killed node.
+    shutil.rmtree(_cache_dir(cfg), ignore_errors=True)
     c = cfg.chain
     args = [
         str(ANVIL),
@@ -105,6 +121,7 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
         "--state-interval", "1",
         # Keep past blocks' states across restarts: auditors call views at historical blocks.
         "--preserve-historical-states",
+        "--cache-path", str(_cache_dir(cfg)),
     ]  # fmt: skip
     if c.block_time:
         args += ["--block-time", str(c.block_time)]
@@ -138,4 +155,82 @@ def down(cfg: Config, timeout: float = 15.0) -> bool:
         time.sleep(0.05)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+    shutil.rmtree(_cache_dir(cfg), ignore_errors=True)
     return True
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ChainError(f"anvil exited with code {proc.returncode} before answering at {url}")
+        try:
+            rpc(url, "eth_chainId", timeout=0.5)
+            return
+        except (OSError, ChainError):
+            time.sleep(0.05)
+    raise ChainError(f"anvil did not answer at {url} within {timeout:.0f} s")
+
+
+class LocalNode:
+    """A throwaway anvil on 127.0.0.1 (tests, benchmarks) that leaves nothing behind once stopped.
+
+    `args` are extra anvil arguments. The node can be stopped and started again (with `--state FILE`
+    among the args it keeps its chain across restarts); each run gets a fresh spill directory.
+    """
+
+    def __init__(self, port: int, *args: str, mnemonic: str | None = None, timeout: float = 15.0) -> None:
+        self.port = port
+        self.args = list(args) + (["--mnemonic", mnemonic] if mnemonic else [])
+        self.timeout = timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cache: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalNode:
+        if self.proc is not None:
+            raise ChainError(f"the node at {self.url} is already running")
+        if not ANVIL.exists():
+            raise ChainError(f"anvil not found at {ANVIL}: run the setup (npm ci) first")
+        # Otherwise the node already listening there would answer for the one that failed to bind.
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise ChainError(f"port {self.port} is already in use")
+        self.cache = Path(tempfile.mkdtemp(prefix="trustanchor-anvil-"))
+        args = [str(ANVIL), "--port", str(self.port), "--silent", "--cache-path", str(self.cache), *self.args]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_ready(self.url, self.proc, self.timeout)
+        except ChainError:
+            self.stop(kill=True)
+            raise
+        return self
+
+    def stop(self, *, kill: bool = False) -> None:
+        """SIGTERM (anvil then writes its `--state` file) or, with `kill`, SIGKILL; then clean up."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if kill:
+                proc.kill()
+            else:
+                proc.terminate()
+            try:
+                proc.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(self.timeout)
+        if self.cache is not None:
+            shutil.rmtree(self.cache, ignore_errors=True)
+            self.cache = None
+
+    def __enter__(self) -> LocalNode:
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
