@@ -18,7 +18,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from anchor.errors import ChainUnavailable
+from anchor.errors import ChainError, ChainUnavailable
+from anchor.verify import ChainHead
 
 
 class _Connection:
@@ -94,12 +95,12 @@ class HeadRequests:
     def __init__(self, url: str, timeout: float = 2.0) -> None:
         self.url = url
         self._conn = _Connection(url, timeout)
-        self._last: tuple[float, str] | None = None  # (sent at, answer) of the latest request
+        self._last: tuple[float, ChainHead] | None = None  # (sent at, answer) of the latest request
         self._flight: tuple[float, asyncio.Future[None]] | None = None
         self.sent = 0
 
-    async def head(self, arrived: float) -> str:
-        """The head block number (hex, as the node says it) read by a request sent at or after `arrived`."""
+    async def head(self, arrived: float) -> ChainHead:
+        """The head block read by a request sent at or after `arrived`."""
         while True:
             if self._last is not None and self._last[0] >= arrived:
                 return self._last[1]
@@ -118,16 +119,17 @@ class HeadRequests:
                 self._flight = None
                 done.set_result(None)
 
-    async def _fetch(self) -> str:
-        body = b'{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}'
+    async def _fetch(self) -> ChainHead:
+        body = b'{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["latest",false]}'
         try:
             data: Any = json.loads(await self._conn.post(body))
         except Exception as e:
             raise ChainUnavailable(f"chain unreachable at {self.url}: {type(e).__name__}") from None
         result = data.get("result") if isinstance(data, dict) else None
-        if not isinstance(result, str) or not result.startswith("0x"):
-            raise ChainUnavailable(f"the node at {self.url} gave no head block")
-        return result
+        try:
+            return ChainHead.from_block(result)
+        except ChainError:
+            raise ChainUnavailable(f"the node at {self.url} gave no head block") from None
 
     def close(self) -> None:
         self._conn.close()

@@ -6,8 +6,9 @@ cache; only when the head moved does it read the chain (the registries' logs sin
 All of this runs on the event loop's thread, so one Verifier and its caches serve every request.
 
 A Verifier needs a chain connection to exist. While the node is down (even since start-up) the
-service still answers: the checks that need no chain run, the others are ERROR CHAIN_UNAVAILABLE, and
-the verdict is INDETERMINATE - the same verdict the Verifier gives when the node fails under it.
+service still answers with the library's `verify_without_chain`: the checks that need no chain run,
+the others are ERROR CHAIN_UNAVAILABLE, and the verdict is INDETERMINATE - the same verdict the
+Verifier gives when the node fails under it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from typing import Any
 from cryptography import x509
 
 from anchor.bundle import Bundle
-from anchor.canonical import canonicalization_for, digest_bytes
 from anchor.deploy import Manifest, party_id
-from anchor.errors import ChainUnavailable, ConfigError, DocumentError
-from anchor.verify import Check, CheckStatus, Verdict, Verifier, checks
-from anchor.verify.model import decide
+from anchor.errors import ChainUnavailable, ConfigError
+from anchor.verify import Verifier, verify_without_chain
 
 from .gateway import ChainGateway
 from .heads import HeadRequests
@@ -37,55 +36,6 @@ def check_party(party: str, field: str = "verifyingParty") -> str:
     return party.strip().upper()
 
 
-def offline_verdict(
-    document: bytes, bundle: Bundle, party: str, manifest: Manifest, cas: Sequence[x509.Certificate], why: str
-) -> Verdict:
-    """What the Verifier answers when the chain cannot be read at all."""
-    media_type = bundle.document.media_type
-    digest, error = None, None
-    try:
-        if canonicalization_for(media_type) != bundle.document.canonicalization:
-            error = f"media type {media_type} does not go with {bundle.document.canonicalization}"
-        else:
-            digest = digest_bytes(document, media_type, name=bundle.document.name)
-    except DocumentError as e:
-        error = f"the document is not readable as {media_type}: {e}"
-    result = [
-        checks.integrity(bundle, digest, error),
-        checks.inclusion(bundle),
-        checks.anchored(bundle, None, manifest.chain_id, manifest.document_registry.address, 1),
-        checks.document_status(None),
-        checks.signature(bundle),
-        checks.certificate_chain(bundle, None, cas),
-        checks.ca_status(None),
-        checks.recognition(bundle, None, party),
-    ]
-    result = [
-        Check(c.name, c.status, "CHAIN_UNAVAILABLE", f"could not read the chain: {why}")
-        if c.status is CheckStatus.ERROR
-        else c
-        for c in result
-    ]
-    return Verdict(decide(result), result, party, bundle.document.name, chain_id=manifest.chain_id)
-
-
-class _PrefetchedHeadRpc:
-    """The Verifier reader's JSON-RPC client, except that eth_blockNumber answers the head read for
-    the verification in progress (other requests pass through)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.head: str | None = None
-
-    def call(self, method: str, params: list[Any]) -> Any:
-        if method == "eth_blockNumber" and self.head is not None:
-            return self.head
-        return self.inner.call(method, params)
-
-    def batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
-        return list(self.inner.batch(requests))
-
-
 class VerificationService:
     def __init__(self, gateway: ChainGateway, confirmations: int, cas: Sequence[x509.Certificate]) -> None:
         self.gateway = gateway
@@ -93,7 +43,6 @@ class VerificationService:
         self.cas = list(cas)
         self.heads = HeadRequests(gateway.url)
         self._verifier: Verifier | None = None
-        self._rpc: _PrefetchedHeadRpc | None = None
 
     def manifest(self) -> Manifest:
         try:
@@ -101,8 +50,8 @@ class VerificationService:
         except ConfigError as e:
             raise ApiError(503, "DEPLOYMENT_NOT_FOUND", str(e), headers={"Retry-After": "5"}) from None
 
-    def _get_verifier(self) -> tuple[Verifier, _PrefetchedHeadRpc] | None:
-        if self._verifier is None or self._rpc is None:
+    def _get_verifier(self) -> Verifier | None:
+        if self._verifier is None:
             manifest = self.manifest()
             try:
                 chain = self.gateway.chain()
@@ -114,10 +63,8 @@ class VerificationService:
                 )
             except ConfigError as e:
                 raise ApiError(503, "DEPLOYMENT_MISMATCH", str(e)) from None
-            self._rpc = _PrefetchedHeadRpc(verifier.reader.rpc)
-            verifier.reader.rpc = self._rpc  # type: ignore[assignment]
             self._verifier = verifier
-        return self._verifier, self._rpc
+        return self._verifier
 
     async def verify(self, document: bytes, bundle: Bundle, party: str, arrived: float) -> dict[str, Any]:
         """Verdict.to_dict() (the structure of `trustanchor verify --json`), read at a head block asked
@@ -130,13 +77,11 @@ class VerificationService:
         else:
             why = f"chain unreachable at {self.gateway.url}"
         if head is None or found is None:
-            return offline_verdict(document, bundle, party, self.manifest(), self.cas, why).to_dict()
-        verifier, rpc = found
-        rpc.head = head
-        try:
-            return verifier.verify(document, bundle, party).to_dict()
-        finally:
-            rpc.head = None
+            verdict = verify_without_chain(
+                document, bundle, party, self.manifest(), why, ca_certificates=self.cas
+            )
+            return verdict.to_dict()
+        return found.verify(document, bundle, party, head=head).to_dict()
 
     def trusted(self, bundle: Bundle, field: str = "bundle") -> None:
         """Refuse (422) a bundle for another chain or registry before acting on it."""

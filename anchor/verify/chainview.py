@@ -1,6 +1,7 @@
 """What a verification reads from the chain, kept in step with the chain head block by block.
 
-Every verification first asks for the head block (one small request). Between heads nothing can change,
+Every verification first needs the head block: one small request, or none when the caller has just
+read it (a service shares one head request among concurrent verifications). Between heads nothing can change,
 so whatever was read at that head is reused; when the head moves, the registries' logs since the last
 head say exactly what changed: a status event marks its document or batch for a fresh read, any trust
 registry event drops the cached trust answers, and a changed hash of the last seen block (a reorg)
@@ -12,16 +13,33 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hexbytes import HexBytes
 
 from .._internal.jsonrpc import JsonRpc, Web3Rpc
 from ..chain import Chain
 from ..deploy import Manifest, party_id
+from ..errors import ChainError
 
 _STATUS_EVENTS = ("DocumentRevoked", "DocumentSuperseded", "DocumentConsumed", "BatchRevocationRecorded")
 _ZERO = "0x" + "00" * 20
+
+
+class ChainHead(NamedTuple):
+    """A head block: its number, hash and timestamp."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+    @classmethod
+    def from_block(cls, block: Any) -> ChainHead:
+        """From an `eth_getBlockByNumber` answer; ChainError if it is not one."""
+        try:
+            return cls(int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16))
+        except (KeyError, TypeError, ValueError):
+            raise ChainError("the node's answer is not a block header") from None
 
 
 @dataclass(frozen=True)
@@ -53,7 +71,7 @@ class ChainReader:
         self._reset()
 
     def _reset(self) -> None:
-        self._head: tuple[int, str, int] | None = None
+        self._head: ChainHead | None = None
         self._touched_docs: set[tuple[bytes, bytes]] = set()
         self._touched_roots: set[bytes] = set()
         self._batches: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
@@ -63,41 +81,48 @@ class ChainReader:
 
     # ------------------------------------------------------------------ head tracking
 
-    def sync(self) -> tuple[int, str, int]:
-        """Bring the cache to the current head; return (number, hash, timestamp) of that head."""
-        latest = self.rpc.call("eth_getBlockByNumber", ["latest", False])
-        head = int(latest["number"], 16)
-        if self._head is not None and head == self._head[0]:
-            if latest["hash"] == self._head[1]:
-                return self._head
-            self._reset()  # same height, another block: a reorg
-        if self._head is not None and head < self._head[0]:
-            self._reset()
-        start = self.manifest.deploy_block if self._head is None else self._head[0] + 1
-        span = {"fromBlock": hex(start), "toBlock": hex(head)}
+    def sync(self, head: ChainHead | None = None) -> ChainHead:
+        """Bring the cache to the head block and return it: `head` if the caller has just read it
+        (one request saved), else the node's latest block."""
+        if head is None:
+            head = ChainHead.from_block(self.rpc.call("eth_getBlockByNumber", ["latest", False]))
+        seen = self._head
+        if seen is not None:
+            if head.number == seen.number:
+                if head.hash == seen.hash:
+                    return seen
+                self._reset()  # same height, another block: a reorg
+            elif head.number < seen.number:
+                # Either a head read earlier came in late (concurrent callers): what we have is fresher
+                # still; or the chain was reorganized to a shorter one.
+                block = self.rpc.call("eth_getBlockByNumber", [hex(seen.number), False])
+                if block is not None and block["hash"] == seen.hash:
+                    return seen
+                self._reset()
+        seen = self._head
+        start = self.manifest.deploy_block if seen is None else seen.number + 1
+        span = {"fromBlock": hex(start), "toBlock": hex(head.number)}
         requests: list[tuple[str, list[Any]]] = [
-            ("eth_getBlockByNumber", [hex(head), False]),
             ("eth_getLogs", [{**span, "address": self._doc_address, "topics": [self._status_topics]}]),
             ("eth_getLogs", [{**span, "address": self._trust_address}]),
         ]
-        if self._head is not None:
-            requests.append(("eth_getBlockByNumber", [hex(self._head[0]), False]))
+        if seen is not None:
+            requests.append(("eth_getBlockByNumber", [hex(seen.number), False]))
         answers = self.rpc.batch(requests)
-        if self._head is not None and (answers[3] is None or answers[3]["hash"] != self._head[1]):
+        if seen is not None and (answers[2] is None or answers[2]["hash"] != seen.hash):
             self._reset()  # the block we had seen is gone: a reorg; start over from the deployment
-            return self.sync()
-        for log in answers[1]:
+            return self.sync(head)
+        for log in answers[0]:
             topics = [bytes(HexBytes(t)) for t in log["topics"]]
             if len(topics) >= 3 and topics[0] != bytes(HexBytes(self._status_topics[3])):
                 self._touched_docs.add((topics[1], topics[2]))
             else:
                 self._touched_roots.add(topics[1])
-        if answers[2]:
+        if answers[1]:
             self._contexts.clear()
         self._documents.clear()
-        block = answers[0]
-        self._head = (head, block["hash"], int(block["timestamp"], 16))
-        return self._head
+        self._head = head
+        return head
 
     # ------------------------------------------------------------------ reads
 
@@ -110,8 +135,9 @@ class ChainReader:
         verifier: str,
         anchored_time: int,
         claimed_block: int,
+        head: ChainHead | None = None,
     ) -> ChainView:
-        number, block_hash, block_time = self.sync()
+        number, block_hash, block_time = self.sync(head)
         at = hex(number)
         document = self._document(root, leaf, at)
         key = (issuer.lower(), doc_type, verifier, anchored_time)

@@ -18,7 +18,7 @@ from ..chain import Chain
 from ..deploy import Manifest, party_id
 from ..errors import ChainError, ChainUnavailable, ConfigError, DocumentError
 from . import checks
-from .chainview import ChainReader, ChainView
+from .chainview import ChainHead, ChainReader, ChainView
 from .model import Check, CheckStatus, Verdict, decide
 
 
@@ -47,10 +47,21 @@ class Verifier:
         self.ca_certificates = list(ca_certificates)
         self.reader = ChainReader(chain, manifest)
 
-    def verify(self, document: bytes | str | os.PathLike[str], bundle: Bundle, as_party: str) -> Verdict:
-        party_id(as_party)  # a malformed party code is a usage error, not a verdict
-        party = as_party.upper()
-        digest, error = _digest(document, bundle)
+    def verify(
+        self,
+        document: bytes | str | os.PathLike[str],
+        bundle: Bundle,
+        as_party: str,
+        *,
+        head: ChainHead | None = None,
+    ) -> Verdict:
+        """Check `document` against `bundle` for `as_party`, reading the chain at its head block.
+
+        A caller that has just read the head block itself (a service sharing one head request among
+        concurrent verifications) passes it as `head`: the verdict is then read at that block, or at
+        a later one this verifier has already seen, and no further head request is made.
+        """
+        party = _party(as_party)
         view: ChainView | None = None
         chain_error: str | None = None
         try:
@@ -62,56 +73,94 @@ class Verifier:
                 party,
                 bundle.anchor.block_time,
                 bundle.anchor.block_number,
+                head,
             )
         except ChainError as e:
             chain_error = str(e)
-        result = [
-            checks.integrity(bundle, digest, error),
-            checks.inclusion(bundle),
-            checks.anchored(
-                bundle,
-                view,
-                self.manifest.chain_id,
-                self.manifest.document_registry.address,
-                self.confirmations,
-            ),
-            checks.document_status(view),
-            checks.signature(bundle),
-            checks.certificate_chain(bundle, view, self.ca_certificates),
-            checks.ca_status(view),
-            checks.recognition(bundle, view, party),
-        ]
-        if chain_error is not None:
-            result = [_explain_unavailable(c, chain_error) for c in result]
-        elif result[2].status is CheckStatus.INVALID and result[2].code in (
-            "ROOT_NOT_ANCHORED",
-            "WRONG_CHAIN",
-            "WRONG_REGISTRY",
-        ):
-            # Nothing on the trusted registry relates to this root: registry-based checks have no subject.
-            result = [
-                Check(
-                    c.name,
-                    CheckStatus.SKIPPED,
-                    "NOT_ANCHORED",
-                    "skipped: the root is not on the trusted registry",
-                )
-                if c.name in ("document_status", "certificate_chain", "ca_status", "recognition")
-                else c
-                for c in result
-            ]
-        name = bundle.document.name if not isinstance(document, (str, os.PathLike)) else Path(document).name
-        return Verdict(
-            verdict=decide(result),
-            checks=result,
-            verifying_party=party,
-            document=name,
-            chain_id=self.manifest.chain_id,
-            read_at_block=view.block_number if view else None,
-            read_at_block_hash=view.block_hash if view else None,
-            read_at_time=view.block_time if view else None,
-            anchored_at=view.document["batch"]["anchoredAt"] or None if view else None,
+        return _verdict(
+            document,
+            bundle,
+            party,
+            self.manifest,
+            self.confirmations,
+            self.ca_certificates,
+            view,
+            chain_error,
         )
+
+
+def verify_without_chain(
+    document: bytes | str | os.PathLike[str],
+    bundle: Bundle,
+    as_party: str,
+    manifest: Manifest,
+    why: str,
+    *,
+    ca_certificates: Sequence[x509.Certificate] = (),
+) -> Verdict:
+    """The verdict when the chain cannot be read at all (not even to build a Verifier): the checks
+    that need no chain run, the others are ERROR CHAIN_UNAVAILABLE saying `why`; INDETERMINATE at best."""
+    party = _party(as_party)
+    return _verdict(document, bundle, party, manifest, 1, ca_certificates, None, why)
+
+
+def _party(as_party: str) -> str:
+    party_id(as_party)  # a malformed party code is a usage error, not a verdict
+    return as_party.strip().upper()
+
+
+def _verdict(
+    document: bytes | str | os.PathLike[str],
+    bundle: Bundle,
+    party: str,
+    manifest: Manifest,
+    confirmations: int,
+    cas: Sequence[x509.Certificate],
+    view: ChainView | None,
+    chain_error: str | None,
+) -> Verdict:
+    digest, error = _digest(document, bundle)
+    result = [
+        checks.integrity(bundle, digest, error),
+        checks.inclusion(bundle),
+        checks.anchored(bundle, view, manifest.chain_id, manifest.document_registry.address, confirmations),
+        checks.document_status(view),
+        checks.signature(bundle),
+        checks.certificate_chain(bundle, view, cas),
+        checks.ca_status(view),
+        checks.recognition(bundle, view, party),
+    ]
+    if chain_error is not None:
+        result = [_explain_unavailable(c, chain_error) for c in result]
+    elif result[2].status is CheckStatus.INVALID and result[2].code in (
+        "ROOT_NOT_ANCHORED",
+        "WRONG_CHAIN",
+        "WRONG_REGISTRY",
+    ):
+        # Nothing on the trusted registry relates to this root: registry-based checks have no subject.
+        result = [
+            Check(
+                c.name,
+                CheckStatus.SKIPPED,
+                "NOT_ANCHORED",
+                "skipped: the root is not on the trusted registry",
+            )
+            if c.name in ("document_status", "certificate_chain", "ca_status", "recognition")
+            else c
+            for c in result
+        ]
+    name = bundle.document.name if not isinstance(document, (str, os.PathLike)) else Path(document).name
+    return Verdict(
+        verdict=decide(result),
+        checks=result,
+        verifying_party=party,
+        document=name,
+        chain_id=manifest.chain_id,
+        read_at_block=view.block_number if view else None,
+        read_at_block_hash=view.block_hash if view else None,
+        read_at_time=view.block_time if view else None,
+        anchored_at=view.document["batch"]["anchoredAt"] or None if view else None,
+    )
 
 
 def _digest(document: bytes | str | os.PathLike[str], bundle: Bundle) -> tuple[Digest | None, str | None]:
