@@ -67,10 +67,27 @@ class IssueResult:
 
 
 @dataclass(frozen=True)
-class _SignedBatch:
-    start: int
+class SignedBatch:
+    """Documents of one type, each given a fresh salt and hashed into a leaf, in one Merkle tree whose
+    root (with the tree size, type, chain and registry) the issuer's document-signing key signed."""
+
+    doc_type_id: int
+    salts: list[bytes]
+    leaves: list[bytes]
     tree: MerkleTree
     signature: Signature
+
+    @classmethod
+    def sign(
+        cls, signer: Signer, digests: Sequence[bytes], doc_type_id: int, chain_id: int, registry: str
+    ) -> SignedBatch:
+        if not 1 <= len(digests) <= MAX_BATCH:
+            raise ConfigError(f"a batch holds 1..{MAX_BATCH} documents, not {len(digests)}")
+        salts = new_salts(len(digests))
+        leaves = leaf_hashes(doc_type_id, salts, digests)
+        tree = MerkleTree(leaves)
+        signature = signer.sign(batch_message(tree.root, tree.size, doc_type_id, chain_id, registry))
+        return cls(doc_type_id, salts, leaves, tree, signature)
 
 
 class DocumentIssuer:
@@ -122,14 +139,12 @@ class DocumentIssuer:
         party = self._party = self.check_authorized(tid)
         registry = self.reg.manifest.document_registry.address
         chain_id = self.reg.chain.chain_id
-        salts = new_salts(len(documents))
-        leaves = leaf_hashes(tid, salts, [d.digest.digest for d in documents])
-
-        batches: list[_SignedBatch] = []
-        for start in range(0, len(leaves), self.max_batch):
-            tree = MerkleTree(leaves[start : start + self.max_batch])
-            signature = self.signer.sign(batch_message(tree.root, tree.size, tid, chain_id, registry))
-            batches.append(_SignedBatch(start, tree, signature))
+        digests = [d.digest.digest for d in documents]
+        starts = range(0, len(documents), self.max_batch)
+        batches = [
+            SignedBatch.sign(self.signer, digests[i : i + self.max_batch], tid, chain_id, registry)
+            for i in starts
+        ]
 
         result = IssueResult(batches=len(batches))
         anchors: dict[int, Anchor] = {}
@@ -157,14 +172,14 @@ class DocumentIssuer:
                 issuer=self.account.address,
                 party=party,
             )
-            for b in group:
-                anchors[b.start] = anchor
+            for j in range(i, i + len(group)):
+                anchors[j] = anchor
             result.transactions += 1
             result.gas_used += receipt.gas_used
             result.transaction_hashes.append(receipt.tx_hash)
 
-        for b in batches:
-            anchor = anchors[b.start]
+        for n, (start, b) in enumerate(zip(starts, batches, strict=True)):
+            anchor = anchors[n]
             writer = BundleWriter(
                 batch=Batch.create(b.tree.root, b.signature, self.signer.certificates),
                 anchor=anchor,
@@ -172,24 +187,24 @@ class DocumentIssuer:
                 doc_type_id=tid,
             )
             for j, path in enumerate(b.tree.iter_proofs()):
-                k = b.start + j
+                k = start + j
                 d = documents[k].digest
                 text = writer.render(
                     name=documents[k].name,
                     media_type=d.media_type,
                     canonicalization=d.canonicalization,
                     digest=d.digest,
-                    salt=salts[k],
+                    salt=b.salts[j],
                     index=j,
                     path=path,
-                    leaf_hash=leaves[k],
+                    leaf_hash=b.leaves[j],
                 )
                 result.documents.append(
                     IssuedDocument(
                         documents[k].name,
                         d.digest,
                         b.tree.root,
-                        leaves[k],
+                        b.leaves[j],
                         anchor.transaction_hash,
                         anchor.block_number,
                         text,

@@ -33,9 +33,7 @@ from typing import IO
 
 from anchor.deploy import party_id
 from anchor.errors import ChainError, ChainUnavailable, ConfigError, TrustAnchorError
-from anchor.leaf import leaf_hashes, new_salts
-from anchor.merkle import MerkleTree
-from anchor.signing import batch_message
+from anchor.issuing import SignedBatch
 
 from .backlog import Backlog
 from .batch_store import BatchRow, BatchStore
@@ -217,12 +215,11 @@ class Batcher:
         self, sender: TxSender, ident: IssuerIdentity, tid: int, rows: Sequence[tuple[int, bytes]]
     ) -> None:
         ids = [r[0] for r in rows]
-        salts = new_salts(len(rows))
-        leaves = leaf_hashes(tid, salts, [r[1] for r in rows])
-        tree = MerkleTree(leaves)
+        signed = SignedBatch.sign(
+            ident.signer, [r[1] for r in rows], tid, sender.chain.chain_id, sender.registry
+        )
+        tree, signature = signed.tree, signed.signature
         paths = [b"".join(p) for p in tree.iter_proofs()]
-        chain_id = sender.chain.chain_id
-        signature = ident.signer.sign(batch_message(tree.root, tree.size, tid, chain_id, sender.registry))
         refusal = self._authorization_problem(sender, ident, tid)
         with self.locks(ident.address):
             tx = None
@@ -244,7 +241,7 @@ class Batcher:
                     tx=tx,
                     failure=refusal,
                 )
-                DocumentStore.assign(c, batch_id, ids, salts, paths)
+                DocumentStore.assign(c, batch_id, ids, signed.salts, paths)
             if tx is None:
                 log.warning("batch %d of %d documents failed: %s", batch_id, len(ids), refusal)
                 self.backlog.sub(len(ids))
