@@ -29,8 +29,9 @@ def type_id(name_or_id: str | int) -> int:
     key = name_or_id.strip().lower()
     if key in DOCUMENT_TYPES:
         return DOCUMENT_TYPES[key]
-    if key.isdigit():
-        return type_id(int(key))
+    number = key[5:] if key.startswith("type-") else key  # type_name prints type-N for uncatalogued ids
+    if number.isascii() and number.isdigit():  # '²' is a digit to str.isdigit, not to int()
+        return type_id(int(number))
     known = ", ".join(DOCUMENT_TYPES)
     raise ConfigError(f"unknown document type {name_or_id!r} (known: {known})")
 

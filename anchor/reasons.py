@@ -21,8 +21,12 @@ REASONS: dict[str, int] = {
 _NAMES = {v: k for k, v in REASONS.items()}
 
 
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # '²' is a digit to str.isdigit, not to int()
+
+
 def reason_code(name_or_code: str | int) -> int:
-    if isinstance(name_or_code, int) or str(name_or_code).isdigit():
+    if isinstance(name_or_code, int) or _is_number(str(name_or_code)):
         code = int(name_or_code)
         if 0 <= code <= 255:
             return code
@@ -30,6 +34,8 @@ def reason_code(name_or_code: str | int) -> int:
     key = str(name_or_code).strip().lower().replace("_", "-")
     if key in REASONS:
         return REASONS[key]
+    if key.startswith("reason-") and _is_number(key[7:]):  # what reason_name prints for codes without a name
+        return reason_code(key[7:])
     raise ConfigError(f"unknown reason {name_or_code!r} (known: {', '.join(REASONS)})")
 
 

@@ -63,12 +63,24 @@ def doc(**kw: Any) -> dict[str, Any]:
         ({"documentType": "cites-permit", "documents": [doc(colour="red")]}, "VALIDATION_FAILED",
          "documents[0].colour"),
         ({"documentType": 7, "documents": [doc()]}, "VALIDATION_FAILED", "documentType"),
+        ({"documentType": "²", "documents": [doc()]}, "UNKNOWN_DOCUMENT_TYPE", "documentType"),
         ({"documentType": "cites-permit", "documents": [{"name": "x.xml", "content": b64(b"<!DOCTYPE x><x/>")}]},
          "DOCUMENT_UNREADABLE", "documents[0].content"),
     ],
 )  # fmt: skip
 def test_submission_422(client: TestClient, env: ApiEnv, body: dict[str, Any], code: str, field: str) -> None:
     problem(client.post("/v1/documents", json=body, headers=env.headers(Role.ISSUER, "SG")), 422, code, field)
+
+
+def test_upload_with_a_non_ascii_digit_as_document_type(client: TestClient, env: ApiEnv) -> None:
+    files = [("files", ("p.json", permit(1), "application/json"))]
+    r = client.post(
+        "/v1/documents/upload",
+        data={"documentType": "²"},
+        files=files,
+        headers=env.headers(Role.ISSUER, "SG"),
+    )
+    problem(r, 422, "UNKNOWN_DOCUMENT_TYPE", "documentType")
 
 
 def test_nothing_is_stored_from_a_refused_request(client: TestClient, env: ApiEnv) -> None:
@@ -93,6 +105,8 @@ def test_nothing_is_stored_from_a_refused_request(client: TestClient, env: ApiEn
         ("GET", "/v1/registry/parties?block=-3", "query.block"),
         ("GET", "/v1/registry/parties?block=99999999", "query.block"),
         ("GET", "/v1/registry/cas?at=yesterday", "query.at"),
+        ("GET", "/v1/registry/cas?at=²", "query.at"),
+        ("GET", "/v1/documents/by-digest/" + "ab" * 32 + "?documentType=²", "query.documentType"),
         ("GET", "/v1/registry/cas?party=TOO-LONG", "query.party"),
         ("GET", "/v1/registry/cas/0x12", "path.fingerprint"),
     ],

@@ -115,7 +115,7 @@ def parse_time(text: str | None) -> int:
     if text is None or text.strip().lower() in ("", "now"):
         return 0
     t = text.strip()
-    if t.isdigit():
+    if t.isascii() and t.isdigit():  # '²' is a digit to str.isdigit, not to int()
         return int(t)
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))

@@ -96,7 +96,7 @@ def _block(ctx: Context, source: AuditSource, text: str | None, *, check: bool =
     t = text.strip().lower()
     if t == "latest":
         return source.head()
-    if not t.isdigit():
+    if not (t.isascii() and t.isdigit()):
         raise click.BadParameter(f"{text!r} is not a block number or 'latest'")
     return source.check_block(int(t)) if check else int(t)
 

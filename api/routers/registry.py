@@ -32,7 +32,7 @@ def parse_at(text: str | None) -> int | None:
     if text is None or text.strip().lower() in ("", "now"):
         return None
     t = text.strip()
-    if t.isdigit():
+    if t.isascii() and t.isdigit():  # '²' is a digit to str.isdigit, not to int()
         value = int(t)
     else:
         try:
