@@ -33,6 +33,8 @@ class ChainConfig(_Strict):
     accounts: int = Field(default=20, ge=1, le=1000)
     balance_eth: int = Field(default=10000, ge=0)
     state_file: str = "chain/state.json"
+    state_interval: int = Field(default=1, ge=1, le=3600)
+    historical_states: bool = True
     gas_price_mode: Literal["auto", "eip1559", "legacy"] = "auto"
     confirmations: int = Field(default=1, ge=0)
     rpc_url: str | None = None

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from anchor._internal import anvil
+from anchor._internal.anvil import rpc
+from anchor.accounts import dev_account
 from anchor.chain import connect
 from anchor.cli.main import main
-from anchor.config import ChainConfig
+from anchor.config import ChainConfig, load_config
 from anchor.deploy import deploy
+from anchor.errors import ChainError
 from anchor.registry import Registries
 from tests.conftest import MNEMONIC, free_port, start_anvil
 
@@ -108,3 +112,28 @@ def test_zero_gas_price_legacy_chain_accepts_unfunded_accounts(tmp_path: Path) -
         assert reg.trust.ca(b"\x07" * 32).party == "SG"
     finally:
         proc.stop()
+
+
+@pytest.mark.parametrize("historical", [True, False])
+def test_historical_states_survive_a_restart_only_when_configured(tmp_path: Path, historical: bool) -> None:
+    cfg_file = tmp_path / "local.toml"
+    cfg_file.write_text(
+        f'[chain]\nname = "t"\nbackend = "anvil"\nport = {free_port()}\nmnemonic = "{MNEMONIC}"\n'
+        f"state_interval = 30\nhistorical_states = {str(historical).lower()}\n"
+    )
+    cfg = load_config(cfg_file, home=tmp_path / "home")
+    funded = dev_account(MNEMONIC, 0).address
+    try:
+        url = anvil.up(cfg).url
+        rpc(url, "anvil_mine", ["0x5"])
+        before = rpc(url, "eth_getBalance", [funded, "0x2"])
+        anvil.down(cfg)  # SIGTERM: the state file is written whatever the interval
+        url = anvil.up(cfg).url
+        assert int(str(rpc(url, "eth_blockNumber")), 16) == 5
+        if historical:
+            assert rpc(url, "eth_getBalance", [funded, "0x2"]) == before
+        else:
+            with pytest.raises(ChainError, match="BlockOutOfRange"):
+                rpc(url, "eth_getBalance", [funded, "0x2"])
+    finally:
+        anvil.down(cfg)

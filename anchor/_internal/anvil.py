@@ -117,12 +117,13 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
         "--accounts", str(c.accounts),
         "--balance", str(c.balance_eth),
         "--state", str(state),
-        # Save every second so that even a kill -9 loses at most one second of history.
-        "--state-interval", "1",
-        # Keep past blocks' states across restarts: auditors call views at historical blocks.
-        "--preserve-historical-states",
+        # A kill -9 loses at most this many seconds of history (SIGTERM saves everything).
+        "--state-interval", str(c.state_interval),
         "--cache-path", str(_cache_dir(cfg)),
     ]  # fmt: skip
+    if c.historical_states:
+        # Keep past blocks' states across restarts: auditors call views at historical blocks.
+        args.append("--preserve-historical-states")
     if c.block_time:
         args += ["--block-time", str(c.block_time)]
     with open(log_file, "ab") as log:
