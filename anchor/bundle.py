@@ -146,6 +146,8 @@ Base64 = Annotated[str, AfterValidator(_b64_check)]
 CertificateB64 = Annotated[str, AfterValidator(_certificate_check)]
 Address = Annotated[str, AfterValidator(_address_check)]
 U64 = Annotated[int, Field(ge=0, le=U64_MAX)]
+# The registries keep times as uint40 (unix seconds, until the year 36812).
+Time = Annotated[int, Field(ge=0, le=(1 << 40) - 1)]
 PositiveU64 = Annotated[int, Field(ge=1, le=U64_MAX)]
 
 
@@ -243,7 +245,7 @@ class Anchor(_Model):
     transaction_hash: Hex32
     block_number: U64
     block_hash: Hex32
-    block_time: U64
+    block_time: Time
     issuer: Address
     party: Annotated[
         str,

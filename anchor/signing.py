@@ -329,7 +329,7 @@ def _explain(
     if "not valid at validation time" in raw:
         when = _ts(at)
         for cert in (leaf, *intermediates, *trusted_cas):
-            who = "signing certificate" if cert is leaf else f"CA certificate {cert.subject.rfc4514_string()}"
+            who = "signing certificate" if cert is leaf else f"CA certificate {_dn(cert, 'subject')}"
             if at < cert.not_valid_before_utc:
                 return f"{who} is not yet valid at {when} (valid from {_ts(cert.not_valid_before_utc)})"
             if at > cert.not_valid_after_utc:
@@ -349,9 +349,18 @@ def _explain(
                 break
         return (
             "certificate chain does not lead to a trusted CA (signing certificate issued by "
-            f"{leaf.issuer.rfc4514_string()}: {inner})"
+            f"{_dn(leaf, 'issuer')}: {inner})"
         )
     return f"certificate chain rejected: {detail}"
+
+
+def _dn(cert: x509.Certificate, which: str) -> str:
+    """The subject or issuer name for a message; pyca parses names lazily, and a forged one may not parse."""
+    try:
+        name: x509.Name = getattr(cert, which)
+        return name.rfc4514_string()
+    except ValueError:
+        return "an unreadable name"
 
 
 # pyca's interior errors, in words (its own text for some of them is a Rust debug dump).

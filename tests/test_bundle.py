@@ -88,6 +88,7 @@ BAD = {
     "bad-type-mismatch.json": ("documentType 'cites-permit' does not match documentTypeId 3", False),
     "bad-checksum.json": ("anchor.registry: address is not EIP-55 checksummed", False),
     "bad-string-number.json": ("proof.treeSize: Input should be a valid integer, got '5'", True),
+    "bad-block-time.json": ("anchor.blockTime: Input should be less than or equal to 1099511627775", True),
     "bad-missing-field.json": ("batch.signature: required field is missing", True),
     "bad-not-an-object.json": ("not a proof bundle: expected a JSON object", True),
     "bad-duplicate-key.json": ("duplicate field 'salt'", False),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -336,3 +338,32 @@ def test_signer_checks_validity_at_the_given_time(sg: PkiPaths) -> None:
         Signer(key, [cert], now=dt.datetime(2030, 1, 1))
     with pytest.raises(SigningError, match="no signing certificate"):
         Signer(key, [])
+
+
+def test_a_certificate_whose_issuer_name_does_not_parse_is_a_pki_error() -> None:
+    # pyca parses names lazily: a forged certificate can load and still fail when its issuer is read,
+    # which the chain validation's error message does (found by tests/test_bundle_fuzz.py).
+    assets = Path(__file__).parent / "assets" / "bundles"
+    bundle = json.loads((assets / "valid-v1.json").read_text())
+    ders = [base64.b64decode(c) for c in bundle["batch"]["certificates"]]
+    leaf = x509.load_der_x509_certificate(ders[0])
+    start = ders[0].index(leaf.issuer.public_bytes())
+    forged = None
+    for i in range(start, start + len(leaf.issuer.public_bytes())):
+        candidate = bytearray(ders[0])
+        candidate[i] = 0
+        try:
+            cert = x509.load_der_x509_certificate(bytes(candidate))
+        except ValueError:
+            continue
+        try:
+            cert.issuer.rfc4514_string()
+        except ValueError:
+            forged = cert
+            break
+    assert forged is not None
+    root = x509.load_pem_x509_certificate((assets / "vector-root-ca.pem").read_bytes())
+    at = dt.datetime.fromtimestamp(bundle["anchor"]["blockTime"], dt.UTC)
+    intermediates = [x509.load_der_x509_certificate(d) for d in ders[1:]]
+    with pytest.raises(PKIError, match="issued by an unreadable name"):
+        validate_chain(forged, intermediates, [root], at)

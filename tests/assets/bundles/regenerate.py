@@ -120,6 +120,7 @@ def main() -> None:
     variant("bad-type-mismatch.json", lambda o: o["document"].update(documentType="cites-permit"))
     variant("bad-checksum.json", lambda o: o["anchor"].update(registry=o["anchor"]["registry"].lower()))
     variant("bad-string-number.json", lambda o: o["proof"].update(treeSize="5"))
+    variant("bad-block-time.json", lambda o: o["anchor"].update(blockTime=1 << 40))
     variant("bad-missing-field.json", lambda o: o["batch"].pop("signature"))
     (OUT / "bad-not-an-object.json").write_text("[1, 2, 3]\n")
     # The first "salt" is the impostor; Python's json (last one wins) would not even notice it.
