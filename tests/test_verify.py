@@ -386,7 +386,29 @@ def test_bundle_misstating_the_anchoring_block_is_block_mismatch(sc: Scenario) -
     forged = tamper(bundle, anchor={"block_number": bundle.anchor.block_number + 10_000})
     v = sc.verify(sc.docs[0], forged)
     assert (v.check("anchored").code, v.verdict) == ("BLOCK_MISMATCH", INVALID)
-    assert "absent" in v.check("anchored").message
+    assert f"in block {bundle.anchor.block_number} " in v.check("anchored").message
+
+
+def test_bundle_naming_another_transaction_is_transaction_mismatch(sc: Scenario) -> None:
+    bundle = sc.bundles[0]
+    forged = tamper(bundle, anchor={"transaction_hash": flip_hex(bundle.anchor.transaction_hash)})
+    v = sc.verify(sc.docs[0], forged)
+    expect(v, INVALID, anchored=(INV, "TRANSACTION_MISMATCH"))
+    assert "is not on the chain" in v.check("anchored").message
+    # A real anchoring transaction of another batch: only its logs tell that it did not anchor this root.
+    other = sc.issue([json_doc(90)])[0]
+    for anchor in (
+        {"transaction_hash": other.anchor.transaction_hash},
+        {
+            "transaction_hash": other.anchor.transaction_hash,
+            "block_number": other.anchor.block_number,
+            "block_hash": other.anchor.block_hash,
+            "block_time": other.anchor.block_time,
+        },
+    ):
+        v = sc.verify(sc.docs[0], tamper(bundle, anchor=anchor))
+        expect(v, INVALID, anchored=(INV, "TRANSACTION_MISMATCH"))
+        assert "did not anchor this root" in v.check("anchored").message
 
 
 def test_bundle_naming_another_party_is_party_mismatch(sc: Scenario) -> None:

@@ -193,6 +193,13 @@ class Web3Rpc:
         if method == "eth_call":
             tx = {"to": Web3.to_checksum_address(params[0]["to"]), "data": params[0]["data"]}
             return self.eth.call(tx, _block_id(params[1]))  # type: ignore[arg-type]
+        if method == "eth_getTransactionReceipt":
+            from web3.exceptions import TransactionNotFound
+
+            try:
+                return self.eth.get_transaction_receipt(params[0])
+            except TransactionNotFound:
+                return None
         if method == "eth_getLogs":
             f = params[0]
             logs = self.eth.get_logs(

@@ -43,14 +43,23 @@ class ChainHead(NamedTuple):
 
 
 @dataclass(frozen=True)
+class AnchoringTransaction:
+    """What the chain says of the transaction a bundle names as the one that anchored its root."""
+
+    mined: bool  # the node has a receipt for it
+    anchored_root: bool  # it succeeded, and the trusted registry logged Anchored for this root in it
+    block_number: int | None = None
+    block_hash: str | None = None
+
+
+@dataclass(frozen=True)
 class ChainView:
     block_number: int
     block_hash: str
     block_time: int
     document: dict[str, Any]
     context: dict[str, Any]
-    claimed_block_hash: str | None
-    claimed_block_time: int | None
+    transaction: AnchoringTransaction
 
 
 class ChainReader:
@@ -62,6 +71,7 @@ class ChainReader:
         self._batch_fn = doc_abi.fn("batch")
         self._ctx_fn = trust_abi.fn("verificationContext")
         self._status_topics = ["0x" + doc_abi.event(n).topic.hex() for n in _STATUS_EVENTS]
+        self._anchored_topic = "0x" + doc_abi.event("Anchored").topic.hex()
         self._doc_address = manifest.document_registry.address
         self._trust_address = manifest.trust_registry.address
         self.rpc: JsonRpc | Web3Rpc = (
@@ -76,7 +86,7 @@ class ChainReader:
         self._touched_roots: set[bytes] = set()
         self._batches: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
         self._contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._headers: dict[int, tuple[str | None, int | None]] = {}
+        self._transactions: OrderedDict[tuple[str, bytes], AnchoringTransaction] = OrderedDict()
         self._documents: dict[tuple[bytes, bytes], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ head tracking
@@ -134,7 +144,7 @@ class ChainReader:
         doc_type: int,
         verifier: str,
         anchored_time: int,
-        claimed_block: int,
+        claimed_transaction: str,
         head: ChainHead | None = None,
     ) -> ChainView:
         number, block_hash, block_time = self.sync(head)
@@ -146,15 +156,30 @@ class ChainReader:
             data = self._ctx_fn.encode(issuer, doc_type, party_id(verifier), anchored_time)
             context = self._ctx_fn.decode(self._eth_call(self._trust_address, data, at))
             self._contexts[key] = context
-        claimed_hash, claimed_time = (None, None)
-        if claimed_block <= number:
-            if claimed_block not in self._headers:
-                hdr = self.rpc.call("eth_getBlockByNumber", [hex(claimed_block), False])
-                self._headers[claimed_block] = (
-                    (hdr["hash"], int(hdr["timestamp"], 16)) if hdr else (None, None)
-                )
-            claimed_hash, claimed_time = self._headers[claimed_block]
-        return ChainView(number, block_hash, block_time, document, context, claimed_hash, claimed_time)
+        transaction = self._transaction(claimed_transaction.lower(), root)
+        return ChainView(number, block_hash, block_time, document, context, transaction)
+
+    def _transaction(self, tx_hash: str, root: bytes) -> AnchoringTransaction:
+        """The bundle's transaction, from its receipt: a mined anchoring never changes (reorgs reset the
+        cache), so each is read once; one not (yet) mined is asked again next time."""
+        key = (tx_hash, root)
+        found = self._transactions.get(key)
+        if found is not None:
+            return found
+        receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        if not receipt or receipt.get("blockHash") is None:
+            return AnchoringTransaction(mined=False, anchored_root=False)
+        wanted = (self._anchored_topic, "0x" + root.hex())
+        anchored = int(receipt.get("status") or "0x0", 16) == 1 and any(
+            log["address"].lower() == self._doc_address.lower()
+            and tuple(t.lower() for t in log["topics"][:2]) == wanted
+            for log in receipt.get("logs") or []
+        )
+        found = AnchoringTransaction(True, anchored, int(receipt["blockNumber"], 16), receipt["blockHash"])
+        self._transactions[key] = found
+        if len(self._transactions) > self._cache_size:
+            self._transactions.popitem(last=False)
+        return found
 
     def _document(self, root: bytes, leaf: bytes, at: str) -> dict[str, Any]:
         if (root, leaf) in self._touched_docs or root in self._touched_roots:

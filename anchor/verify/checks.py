@@ -109,12 +109,23 @@ def anchored(
             f"the anchored batch has {b['size']} documents of type {b['docType']}; the bundle claims "
             f"{bundle.proof.tree_size} of type {bundle.document.document_type_id}",
         )  # fmt: skip
-    if view.claimed_block_hash is None or view.claimed_block_hash.lower() != a.block_hash.lower():
+    t = view.transaction
+    if not t.mined:
+        return Check(
+            n, INV, "TRANSACTION_MISMATCH",
+            f"transaction {a.transaction_hash}, which the bundle names, is not on the chain (reorg?)",
+        )  # fmt: skip
+    if not t.anchored_root:
+        return Check(
+            n, INV, "TRANSACTION_MISMATCH",
+            f"transaction {a.transaction_hash}, which the bundle names, did not anchor this root on the trusted registry",
+        )  # fmt: skip
+    if t.block_number != a.block_number or (t.block_hash or "").lower() != a.block_hash.lower():
         return Check(
             n, INV, "BLOCK_MISMATCH",
-            f"block {a.block_number} on chain is {view.claimed_block_hash or 'absent'}, not {a.block_hash} as the bundle claims (reorg?)",
+            f"the root was anchored in block {t.block_number} ({t.block_hash}), not in block {a.block_number} ({a.block_hash}) as the bundle claims (reorg?)",
         )  # fmt: skip
-    if view.claimed_block_time != b["anchoredAt"] or a.block_time != b["anchoredAt"]:
+    if a.block_time != b["anchoredAt"]:
         return Check(
             n, INV, "BLOCK_MISMATCH", "the root was anchored at another time than the bundle's block claims"
         )

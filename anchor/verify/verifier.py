@@ -72,7 +72,7 @@ class Verifier:
                 bundle.document.document_type_id,
                 party,
                 bundle.anchor.block_time,
-                bundle.anchor.block_number,
+                bundle.anchor.transaction_hash,
                 head,
             )
         except ChainError as e:
