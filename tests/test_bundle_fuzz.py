@@ -225,3 +225,25 @@ def _get(data: Any, path: tuple[Any, ...]) -> Any:
 
 def test_paths_cover_nested_lists(tmp_path: Path) -> None:
     assert list(_paths({"a": [1, {"b": 2}]})) == [(), ("a",), ("a", 0), ("a", 1), ("a", 1, "b")]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_the_services_cached_parser_agrees_with_the_library(scenario: Scenario, data: st.DataObject) -> None:
+    # api/bundle_parse.py reuses validated batch and anchor sections: it must accept exactly what
+    # Bundle.from_json accepts, and read it the same.
+    from api.bundle_parse import BundleParser
+    from api.problems import ApiError
+
+    parser = BundleParser()
+    parser.parse(_original(scenario))  # warm the section cache with the genuine sections
+    _path, mutated = data.draw(mutations(_original(scenario), _others(scenario)))
+    try:
+        expected: Bundle | str = Bundle.from_json(json.dumps(mutated))
+    except BundleError as e:
+        expected = str(e)
+    try:
+        got: Bundle | str = parser.parse(mutated)
+    except ApiError as e:
+        got = e.detail
+    assert got == expected
