@@ -155,7 +155,7 @@ def test_with_a_chain_config_instead_of_rpc(
         (["state", "--at-block", "1", "--at-time", "now"], 64, "not both"),
         (["state", "--at-time", "yesterday"], 64, "not 'now'"),
         (["state", "--at-time", "5"], 3, "before the registries were deployed"),
-        (["diff", "latest", "1"], 64, "must not be after"),
+        (["diff", "latest", "1"], 64, "give the earlier block first"),
         (["check", "--window", "soon"], 64, "not a duration"),
         (["check", "--sample", "-1"], 64, "-1"),
     ],

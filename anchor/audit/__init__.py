@@ -13,10 +13,11 @@ incremental and notices reorgs between them.
     write_report(out_dir, outcome.snapshot, findings, consistency, outcome.notices)
 """
 
+from .auditor import Auditor, CheckResult, Report
 from .canonical import digest, entity_strings, from_canonical, to_canonical
 from .checkpoint import Checkpoint, CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .consistency import ConsistencyReport, Mismatch, check_consistency
-from .errors import AuditError, CheckpointError, ReorgDuringReplay
+from .errors import AuditError, AuditQueryError, CheckpointError, ReorgDuringReplay
 from .events import Event, EventDecoder
 from .findings import Finding, find
 from .logs import LogChunk, LogFetcher
@@ -28,8 +29,11 @@ from .views import diff, state_at
 
 __all__ = [
     "AuditError",
+    "AuditQueryError",
     "AuditSource",
+    "Auditor",
     "BlockHeader",
+    "CheckResult",
     "Checkpoint",
     "CheckpointError",
     "CheckpointStore",
@@ -45,6 +49,7 @@ __all__ = [
     "ReorgDuringReplay",
     "ReplayOutcome",
     "ReplayStats",
+    "Report",
     "ReportFiles",
     "Snapshot",
     "build_report",

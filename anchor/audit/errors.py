@@ -9,6 +9,11 @@ class AuditError(TrustAnchorError):
     """An audit could not be carried out as asked (bad block, bad checkpoint, unusable node)."""
 
 
+class AuditQueryError(AuditError):
+    """The question itself is malformed: not a block number, blocks in the wrong order, a block and a
+    time at once (a usage error, as opposed to a block the chain does not have)."""
+
+
 class CheckpointError(AuditError):
     """A saved checkpoint is unreadable, corrupt or belongs to another deployment."""
 

@@ -14,20 +14,8 @@ from typing import Any
 
 import click
 
-from ..audit import (
-    AuditSource,
-    CheckpointStore,
-    ReplayOutcome,
-    check_consistency,
-    diff,
-    entity_strings,
-    find,
-    replay,
-    replay_incremental,
-    state_at,
-    write_report,
-)
-from ..audit.findings import CRITICAL, DEFAULT_WINDOW, counts
+from ..audit import AuditError, Auditor, AuditQueryError, AuditSource, CheckpointStore, ReplayOutcome
+from ..audit.findings import DEFAULT_WINDOW
 from ..config import home_dir
 from ..deploy import Manifest
 from ..errors import ConfigError
@@ -89,20 +77,16 @@ def _store(ctx: Context, source: AuditSource) -> CheckpointStore:
     return CheckpointStore.for_manifest(home, source.manifest)
 
 
-def _block(ctx: Context, source: AuditSource, text: str | None, *, check: bool = True) -> int:
-    """None -> the confirmed target (head minus depth); 'latest' -> head; else a block number."""
-    if text is None:
-        return source.target_block(_depth(ctx))
-    t = text.strip().lower()
-    if t == "latest":
-        return source.head()
-    if not (t.isascii() and t.isdigit()):
-        raise click.BadParameter(f"{text!r} is not a block number or 'latest'")
-    return source.check_block(int(t)) if check else int(t)
+def _auditor(ctx: Context) -> Auditor:
+    source = _source(ctx)
+    return Auditor(source, _store(ctx, source), _depth(ctx))
 
 
-def _replay(ctx: Context, source: AuditSource, block: int, *, save: bool) -> ReplayOutcome:
-    return replay_incremental(source, _store(ctx, source), block, save=save)
+def _usage(e: AuditError, param: str | None = None) -> click.ClickException:
+    """A malformed question is a usage error (exit 64); a block the chain lacks is an error (exit 3)."""
+    if isinstance(e, AuditQueryError):
+        return click.BadParameter(str(e), param_hint=param) if param else click.UsageError(str(e))
+    raise e
 
 
 def _say_notices(outcome: ReplayOutcome) -> None:
@@ -138,13 +122,17 @@ def audit_group(click_ctx: click.Context, rpc: str | None, depth: int | None) ->
 @pass_ctx
 def replay_cmd(ctx: Context, to_block: str | None, fresh: bool, as_json: bool) -> None:
     """Replay every registry event up to a block, resuming from (and saving) a checkpoint."""
-    source = _source(ctx)
-    block = _block(ctx, source, to_block)
-    store = _store(ctx, source)
+    auditor = _auditor(ctx)
+    try:
+        block = auditor.block(to_block)
+    except AuditError as e:
+        raise _usage(e, "--to-block") from None
+    store = auditor.store
+    assert store is not None
     if fresh:
         for cp in store.checkpoints():
             store.discard(cp)
-    outcome = replay_incremental(source, store, block)
+    outcome = auditor.replay(block, save=True)
     summary = outcome.summary()
     if as_json:
         emit_json(summary)
@@ -267,24 +255,17 @@ def state_cmd(
     """Print the registries' state at a block or a point in time."""
     if at_block and at_time:
         raise click.UsageError("give --at-block or --at-time, not both")
-    source = _source(ctx)
-    if at_time is not None:
-        when = parse_time(at_time)
-        block = source.block_at_time(when) if when else _block(ctx, source, None)
-    else:
-        block = _block(ctx, source, at_block)
-        when = 0
-    known = _block(ctx, source, known_at) if known_at else block
-    if known < block:
-        raise click.BadParameter(f"--known-at {known} is before the state's block {block}")
-    outcome = _replay(ctx, source, known, save=False)
+    auditor = _auditor(ctx)
+    try:
+        view, outcome = auditor.state(
+            block=at_block,
+            time=parse_time(at_time) if at_time is not None else None,
+            known_at=known_at,
+            full=full,
+        )
+    except AuditError as e:
+        raise _usage(e) from None
     _say_notices(outcome)
-    s = outcome.snapshot
-    if not when:
-        when = source.require_header(block).time
-    view = state_at(s, when, full=full)
-    view["block"] = block
-    view["digest"] = s.digest()
     if as_json:
         emit_json(view)
     else:
@@ -302,25 +283,13 @@ def state_cmd(
 @pass_ctx
 def diff_cmd(ctx: Context, block_a: str, block_b: str, limit: int, as_json: bool) -> None:
     """What changed in the registries between block A and block B."""
-    source = _source(ctx)
-    # Order first: A after B is a usage error whatever the blocks are.
-    a, b = _block(ctx, source, block_a, check=False), _block(ctx, source, block_b, check=False)
-    if a > b:
-        raise click.BadParameter(f"block A ({a}) must not be after block B ({b})")
-    a, b = source.check_block(a), source.check_block(b)
-    outcome = _replay(ctx, source, a, save=False)
+    auditor = _auditor(ctx)
+    try:
+        result, outcome = auditor.diff(block_a, block_b)
+    except AuditError as e:
+        raise _usage(e) from None
     _say_notices(outcome)
-    s = outcome.snapshot
-    before, digest_a, events_a = entity_strings(s), s.digest(), s.events
-    replay(source, b, start=s)
-    changes = diff(before, entity_strings(s))
-    changes.pop("meta", None)
-    result = {
-        "from": {"block": a, "digest": digest_a, "events": events_a},
-        "to": {"block": b, "digest": s.digest(), "events": s.events},
-        "events": s.events - events_a,
-        "changes": changes,
-    }
+    a, b, changes = result["from"]["block"], result["to"]["block"], result["changes"]
     if as_json:
         emit_json(result)
         return
@@ -389,22 +358,18 @@ def check_cmd(
 ) -> None:
     """Compare the replay with the contracts' own views and list the findings. Exit 1 if anything is critical."""
     window_s = _duration(window)
-    source = _source(ctx)
-    block = _block(ctx, source, at_block)
-    outcome = _replay(ctx, source, block, save=at_block is None)
-    s = outcome.snapshot
-    consistency = check_consistency(source, s, sample=sample, seed=seed)
-    findings = find(s, consistency=consistency, notices=outcome.notices, window=window_s)
-    severe = counts(findings)[CRITICAL]
+    try:
+        result = _auditor(ctx).check(at_block, sample=sample, seed=seed, window=window_s)
+    except AuditError as e:
+        raise _usage(e, "--at-block") from None
+    outcome, consistency, findings, s = (
+        result.outcome,
+        result.consistency,
+        result.findings,
+        result.outcome.snapshot,
+    )
     if as_json:
-        emit_json(
-            {
-                **outcome.summary(),
-                "consistency": consistency.to_dict(),
-                "findingCounts": counts(findings),
-                "findings": [f.to_dict() for f in findings],
-            }
-        )
+        emit_json(result.to_dict())
     else:
         _say_notices(outcome)
         click.echo(consistency.describe())
@@ -419,7 +384,7 @@ def check_cmd(
             )
         else:
             click.echo("no findings")
-    raise SystemExit(1 if severe or not consistency.ok else 0)
+    raise SystemExit(0 if result.ok else 1)
 
 
 # ---------------------------------------------------------------------- report
@@ -452,35 +417,19 @@ def report_cmd(
 ) -> None:
     """Write report.json, a self-contained report.html with charts, and CSV tables to --out."""
     window_s = _duration(window)
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "report.json").exists():
-        raise ConfigError(f"{out_dir} is not empty and holds no earlier report: choose an empty directory")
-    source = _source(ctx)
-    block = _block(ctx, source, at_block)
-    store = _store(ctx, source)
-    outcome = replay_incremental(source, store, block, save=at_block is None)
-    s = outcome.snapshot
-    consistency = check_consistency(source, s, sample=sample, seed=seed)
-    # Reorgs and gaps noticed by earlier audits of this deployment belong in the report too.
-    notices = store.notices()
-    findings = find(s, consistency=consistency, notices=notices, window=window_s)
-    files = write_report(out_dir, s, findings, consistency, notices)
+    try:
+        report = _auditor(ctx).report(out_dir, at_block, sample=sample, seed=seed, window=window_s)
+    except AuditError as e:
+        raise _usage(e, "--at-block") from None
     if as_json:
-        emit_json(
-            {
-                "html": files.html,
-                "json": files.json,
-                "csv": files.csv,
-                "block": s.block,
-                "digest": s.digest(),
-                "consistent": consistency.ok,
-                "findingCounts": counts(findings),
-            }
-        )
+        emit_json(report.to_dict())
         return
-    _say_notices(outcome)
-    click.echo(consistency.describe())
-    c = counts(findings)
+    for n in report.notices:
+        click.echo(f"{n.kind.upper()}: {n.message}", err=True)
+    c = report.finding_counts
+    click.echo(report.consistency.describe())
     click.echo(f"findings: {c['critical']} critical, {c['warning']} warnings, {c['info']} for information")
+    files = report.files
     click.echo(
         f"report written to {files.html} (+ report.json, {len(files.csv)} CSV files in {files.directory / 'csv'})"
     )
