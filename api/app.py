@@ -14,7 +14,7 @@ from . import openapi, problems
 from .crash import CrashPoints
 from .fastpath import VerifyFastPath
 from .limits import BodyLimit, SecurityHeaders
-from .routers import apikeys, health, issuing, registry, verifying
+from .routers import apikeys, audit, health, issuing, registry, verifying
 from .services import Services, build_services
 from .settings import ServiceSettings
 
@@ -57,7 +57,14 @@ def create_app(settings: ServiceSettings, *, crash: CrashPoints | None = None) -
     if settings.verify_fast_path:
         app.add_middleware(VerifyFastPath, services=services)
 
-    for router in (issuing.router, verifying.router, registry.router, health.router, apikeys.router):
+    for router in (
+        issuing.router,
+        verifying.router,
+        registry.router,
+        audit.router,
+        health.router,
+        apikeys.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

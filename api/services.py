@@ -11,6 +11,7 @@ from anchor.errors import ConfigError
 from anchor.verify import load_ca_directory
 
 from .apikeys import ApiKeys
+from .audits import AuditService
 from .backlog import Backlog
 from .batch_store import BatchStore
 from .batcher import Batcher
@@ -48,6 +49,7 @@ class Services:
     registry: RegistryReads
     readiness: Readiness
     bundles: BundleParser
+    audits: AuditService
     _views: DocumentViews | None = None
 
     def views(self) -> DocumentViews:
@@ -98,6 +100,7 @@ def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
         registry=RegistryReads(gateway),
         readiness=Readiness(gateway, identities, backlog, batcher, settings.anchor_gas_limit),
         bundles=BundleParser(),
+        audits=AuditService(gateway, settings.home, confirmations),
     )
     log.info(
         "service store %s; issuing for %s; chain %s",

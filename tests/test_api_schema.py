@@ -30,6 +30,7 @@ ROLE_BY_PREFIX = (
     ("/v1/verify", Role.VERIFIER, "TH"),
     ("/v1/consume", Role.VERIFIER, "TH"),
     ("/v1/registry", Role.AUDITOR, "TH"),
+    ("/v1/audit", Role.AUDITOR, "TH"),
     ("/v1/apikeys", Role.REGISTRY_ADMIN, "MY"),
 )
 

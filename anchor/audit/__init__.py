@@ -17,9 +17,9 @@ from .auditor import Auditor, CheckResult, Report
 from .canonical import digest, entity_strings, from_canonical, to_canonical
 from .checkpoint import Checkpoint, CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .consistency import ConsistencyReport, Mismatch, check_consistency
-from .errors import AuditError, AuditQueryError, CheckpointError, ReorgDuringReplay
+from .errors import AuditError, AuditQueryError, BlockOutOfRange, CheckpointError, ReorgDuringReplay
 from .events import Event, EventDecoder
-from .findings import Finding, find
+from .findings import DEFAULT_WINDOW, Finding, find
 from .logs import LogChunk, LogFetcher
 from .replay import Fold, ReplayStats, empty_snapshot, replay
 from .report import ReportFiles, build_report, write_report
@@ -28,11 +28,13 @@ from .source import AuditSource, BlockHeader
 from .views import diff, state_at
 
 __all__ = [
+    "DEFAULT_WINDOW",
     "AuditError",
     "AuditQueryError",
     "AuditSource",
     "Auditor",
     "BlockHeader",
+    "BlockOutOfRange",
     "CheckResult",
     "Checkpoint",
     "CheckpointError",

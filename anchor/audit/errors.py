@@ -14,6 +14,10 @@ class AuditQueryError(AuditError):
     time at once (a usage error, as opposed to a block the chain does not have)."""
 
 
+class BlockOutOfRange(AuditError):
+    """The block (or time) asked about is not on this chain: before the deployment or past the head."""
+
+
 class CheckpointError(AuditError):
     """A saved checkpoint is unreadable, corrupt or belongs to another deployment."""
 

@@ -17,7 +17,7 @@ from .._internal.jsonrpc import JsonRpc, ProviderRpc
 from ..chain import DOCUMENT_ABI_NAME, TRUST_ABI_NAME, Chain
 from ..deploy import Manifest
 from ..errors import ChainError, DeploymentError
-from .errors import AuditError
+from .errors import AuditError, BlockOutOfRange
 
 # eth_call answers per JSON-RPC batch: large enough to amortize the round trip, small enough that one
 # answer stays a few hundred kilobytes.
@@ -122,7 +122,7 @@ class AuditSource:
     def require_header(self, number: int) -> BlockHeader:
         h = self.header(number)
         if h is None:
-            raise AuditError(f"block {number} does not exist on this chain (head is {self.head()})")
+            raise BlockOutOfRange(f"block {number} does not exist on this chain (head is {self.head()})")
         return h
 
     def target_block(self, depth: int) -> int:
@@ -134,18 +134,18 @@ class AuditSource:
     def check_block(self, number: int) -> int:
         head = self.head()
         if number < self.deploy_block:
-            raise AuditError(
+            raise BlockOutOfRange(
                 f"block {number} is before the registries were deployed (block {self.deploy_block})"
             )
         if number > head:
-            raise AuditError(f"block {number} is beyond the chain head ({head})")
+            raise BlockOutOfRange(f"block {number} is beyond the chain head ({head})")
         return number
 
     def block_at_time(self, time: int, upper: int | None = None) -> int:
         """The last block whose timestamp is <= `time` (binary search over headers, O(log n) calls)."""
         lo, hi = self.deploy_block, upper if upper is not None else self.head()
         if self.require_header(lo).time > time:
-            raise AuditError(
+            raise BlockOutOfRange(
                 f"time {time} is before the registries were deployed (block {lo}, "
                 f"time {self.require_header(lo).time})"
             )

@@ -1,0 +1,157 @@
+"""Audit for the auditor role: the registries' history replayed from the chain, the state at a block or
+time, what changed between two blocks, the consistency check with its findings, and the report.
+
+Blocks are a number or `latest`; by default the newest block the service's confirmation depth allows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from anchor.audit import DEFAULT_WINDOW
+
+from ..deps import AuditorKey, ServicesDep
+from ..problems import ApiError, responses
+from .registry import parse_at
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+_BLOCK_PATTERN = r"^(latest|[0-9]{1,19})$"
+Block = Annotated[
+    str | None,
+    Query(pattern=_BLOCK_PATTERN, description="A block number or 'latest' (default: head minus the depth)"),
+]
+Sample = Annotated[
+    int | None,
+    Query(ge=0, le=10_000_000, description="Check only this many batches/documents, drawn at random"),
+]
+Seed = Annotated[int | None, Query(ge=0, le=2**63, description="Seed of the sample (default: the digest)")]
+Window = Annotated[
+    int,
+    Query(ge=0, le=10 * 365 * 86400, description="Seconds before a suspension in which anchoring is flagged"),
+]
+_ERRORS = responses(401, 403, 422, 502, 503)
+# The report is one self-contained page: its own inline stylesheet and SVG charts, no scripts at all.
+_REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'"
+)
+_JSON = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+@router.get("/replay", summary="Replay the registries' events to a block", responses=_ERRORS)
+async def replay(principal: AuditorKey, services: ServicesDep, block: Block = None) -> dict[str, Any]:
+    return await run_in_threadpool(services.audits.replay, block)
+
+
+@router.get("/state", summary="The registries' state at a block or a time", responses=_ERRORS)
+async def state(
+    principal: AuditorKey,
+    services: ServicesDep,
+    block: Block = None,
+    at: Annotated[
+        str | None, Query(max_length=40, description="A time: unix seconds or ISO 8601 (instead of block)")
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        Query(
+            alias="knownAt",
+            pattern=_BLOCK_PATTERN,
+            description="Judge with the history known at this later block (shows later backdated changes)",
+        ),
+    ] = None,
+    full: Annotated[bool, Query(description="Also list every batch and document status")] = False,
+) -> dict[str, Any]:
+    return await run_in_threadpool(services.audits.state, block, parse_at(at), known_at, full)
+
+
+@router.get("/diff", summary="What changed between two blocks", responses=_ERRORS)
+async def diff(
+    principal: AuditorKey,
+    services: ServicesDep,
+    start: Annotated[str, Query(alias="from", pattern=_BLOCK_PATTERN, description="The earlier block")],
+    end: Annotated[str, Query(alias="to", pattern=_BLOCK_PATTERN, description="The later block")],
+) -> dict[str, Any]:
+    return await run_in_threadpool(services.audits.diff, start, end)
+
+
+@router.get("/check", summary="The replay against the contracts' views, and the findings", responses=_ERRORS)
+async def check(
+    principal: AuditorKey,
+    services: ServicesDep,
+    block: Block = None,
+    sample: Sample = None,
+    seed: Seed = None,
+    window: Window = DEFAULT_WINDOW,
+) -> dict[str, Any]:
+    return await run_in_threadpool(services.audits.check, block, sample, seed, window)
+
+
+async def _page(
+    services: ServicesDep, name: str, block: str | None, sample: int | None, seed: int | None, window: int
+) -> bytes:
+    pages = await run_in_threadpool(services.audits.report, block, sample, seed, window)
+    if name not in pages:
+        return b""
+    return pages[name]
+
+
+@router.get(
+    "/report",
+    summary="The audit report: a self-contained HTML page with charts",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+async def report(
+    principal: AuditorKey,
+    services: ServicesDep,
+    block: Block = None,
+    sample: Sample = None,
+    seed: Seed = None,
+    window: Window = DEFAULT_WINDOW,
+) -> Response:
+    page = await _page(services, "report.html", block, sample, seed, window)
+    return Response(
+        page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _REPORT_CSP}
+    )
+
+
+@router.get("/report.json", summary="The audit report's data", responses={**_ERRORS, 200: _JSON})
+async def report_json(
+    principal: AuditorKey,
+    services: ServicesDep,
+    block: Block = None,
+    sample: Sample = None,
+    seed: Seed = None,
+    window: Window = DEFAULT_WINDOW,
+) -> Response:
+    page = await _page(services, "report.json", block, sample, seed, window)
+    return Response(page, media_type="application/json")
+
+
+@router.get(
+    "/csv/{table}.csv",
+    summary="One of the report's tables as CSV",
+    response_class=Response,
+    responses={
+        **responses(401, 403, 404, 422, 502, 503),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+    },
+)
+async def report_csv(
+    principal: AuditorKey,
+    services: ServicesDep,
+    table: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$", description="The table, e.g. batches")],
+    block: Block = None,
+    sample: Sample = None,
+    seed: Seed = None,
+    window: Window = DEFAULT_WINDOW,
+) -> Response:
+    page = await _page(services, f"csv/{table}.csv", block, sample, seed, window)
+    if not page:
+        raise ApiError(404, "NO_SUCH_TABLE", f"the report has no table {table!r}", field="path.table")
+    return Response(page, media_type="text/csv; charset=utf-8")
