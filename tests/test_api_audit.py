@@ -160,3 +160,10 @@ def test_the_openapi_document_lists_the_audit_operations(client: TestClient) -> 
         "/v1/audit/report.json",
         "/v1/audit/csv/{table}.csv",
     }
+
+
+def test_check_and_report_routes_take_the_same_parameters(client: TestClient) -> None:
+    paths = json.loads(client.get("/v1/openapi.json").text)["paths"]
+    for path in ("/v1/audit/check", "/v1/audit/report", "/v1/audit/report.json", "/v1/audit/csv/{table}.csv"):
+        names = {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
+        assert names == {"block", "sample", "seed", "window"}, path

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -79,25 +79,26 @@ async def diff(
     return await run_in_threadpool(services.audits.diff, start, end)
 
 
+class CheckQuery:
+    """What a consistency check (and so a report) is asked with."""
+
+    def __init__(
+        self, block: Block = None, sample: Sample = None, seed: Seed = None, window: Window = DEFAULT_WINDOW
+    ) -> None:
+        self.block, self.sample, self.seed, self.window = block, sample, seed, window
+
+
+Checked = Annotated[CheckQuery, Depends()]
+
+
 @router.get("/check", summary="The replay against the contracts' views, and the findings", responses=_ERRORS)
-async def check(
-    principal: AuditorKey,
-    services: ServicesDep,
-    block: Block = None,
-    sample: Sample = None,
-    seed: Seed = None,
-    window: Window = DEFAULT_WINDOW,
-) -> dict[str, Any]:
-    return await run_in_threadpool(services.audits.check, block, sample, seed, window)
+async def check(principal: AuditorKey, services: ServicesDep, q: Checked) -> dict[str, Any]:
+    return await run_in_threadpool(services.audits.check, q.block, q.sample, q.seed, q.window)
 
 
-async def _page(
-    services: ServicesDep, name: str, block: str | None, sample: int | None, seed: int | None, window: int
-) -> bytes:
-    pages = await run_in_threadpool(services.audits.report, block, sample, seed, window)
-    if name not in pages:
-        return b""
-    return pages[name]
+async def _page(services: ServicesDep, q: CheckQuery, name: str) -> bytes | None:
+    pages = await run_in_threadpool(services.audits.report, q.block, q.sample, q.seed, q.window)
+    return pages.get(name)
 
 
 @router.get(
@@ -106,31 +107,16 @@ async def _page(
     response_class=Response,
     responses={**_ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
-async def report(
-    principal: AuditorKey,
-    services: ServicesDep,
-    block: Block = None,
-    sample: Sample = None,
-    seed: Seed = None,
-    window: Window = DEFAULT_WINDOW,
-) -> Response:
-    page = await _page(services, "report.html", block, sample, seed, window)
+async def report(principal: AuditorKey, services: ServicesDep, q: Checked) -> Response:
+    page = await _page(services, q, "report.html")
     return Response(
         page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _REPORT_CSP}
     )
 
 
 @router.get("/report.json", summary="The audit report's data", responses={**_ERRORS, 200: _JSON})
-async def report_json(
-    principal: AuditorKey,
-    services: ServicesDep,
-    block: Block = None,
-    sample: Sample = None,
-    seed: Seed = None,
-    window: Window = DEFAULT_WINDOW,
-) -> Response:
-    page = await _page(services, "report.json", block, sample, seed, window)
-    return Response(page, media_type="application/json")
+async def report_json(principal: AuditorKey, services: ServicesDep, q: Checked) -> Response:
+    return Response(await _page(services, q, "report.json"), media_type="application/json")
 
 
 @router.get(
@@ -146,12 +132,9 @@ async def report_csv(
     principal: AuditorKey,
     services: ServicesDep,
     table: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$", description="The table, e.g. batches")],
-    block: Block = None,
-    sample: Sample = None,
-    seed: Seed = None,
-    window: Window = DEFAULT_WINDOW,
+    q: Checked,
 ) -> Response:
-    page = await _page(services, f"csv/{table}.csv", block, sample, seed, window)
-    if not page:
+    page = await _page(services, q, f"csv/{table}.csv")
+    if page is None:
         raise ApiError(404, "NO_SUCH_TABLE", f"the report has no table {table!r}", field="path.table")
     return Response(page, media_type="text/csv; charset=utf-8")
