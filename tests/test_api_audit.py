@@ -167,3 +167,16 @@ def test_check_and_report_routes_take_the_same_parameters(client: TestClient) ->
     for path in ("/v1/audit/check", "/v1/audit/report", "/v1/audit/report.json", "/v1/audit/csv/{table}.csv"):
         names = {p["name"] for p in paths[path]["get"]["parameters"] if p["in"] == "query"}
         assert names == {"block", "sample", "seed", "window"}, path
+
+
+def test_the_earliest_auditable_block_is_the_one_where_both_registries_exist(
+    client: TestClient, env: ApiEnv, history: dict[str, Any]
+) -> None:
+    m = env.manifest
+    first = max(m.trust_registry.block, m.document_registry.block)
+    assert m.deploy_block < first  # the document registry is deployed first, one block earlier
+    r = client.get(f"/v1/audit/check?block={m.deploy_block}", headers=env.headers(Role.AUDITOR, "MY"))
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_BLOCK", r.text
+    assert f"(block {first})" in r.json()["detail"]
+    body = get(client, env, f"/v1/audit/check?block={first}").json()
+    assert body["block"] == first and body["consistency"]["ok"] is True

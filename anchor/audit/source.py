@@ -73,7 +73,15 @@ class AuditSource:
 
     @property
     def deploy_block(self) -> int:
+        """Where the replay starts: the first of the two registries' deployment blocks."""
         return self.manifest.deploy_block
+
+    @property
+    def first_block(self) -> int:
+        """The first block at which both registries exist, so that their views can be called: the
+        earliest block an audit can be about."""
+        m = self.manifest
+        return max(m.deploy_block, m.trust_registry.block, m.document_registry.block)
 
     # ------------------------------------------------------------------ identity
 
@@ -129,13 +137,13 @@ class AuditSource:
         """The newest block at least `depth` blocks below the head (never before the deployment)."""
         if depth < 0:
             raise AuditError(f"confirmation depth must be >= 0, not {depth}")
-        return max(self.deploy_block, self.head() - depth)
+        return max(self.first_block, self.head() - depth)
 
     def check_block(self, number: int) -> int:
         head = self.head()
-        if number < self.deploy_block:
+        if number < self.first_block:
             raise BlockOutOfRange(
-                f"block {number} is before the registries were deployed (block {self.deploy_block})"
+                f"block {number} is before the registries were deployed (block {self.first_block})"
             )
         if number > head:
             raise BlockOutOfRange(f"block {number} is beyond the chain head ({head})")
@@ -143,7 +151,7 @@ class AuditSource:
 
     def block_at_time(self, time: int, upper: int | None = None) -> int:
         """The last block whose timestamp is <= `time` (binary search over headers, O(log n) calls)."""
-        lo, hi = self.deploy_block, upper if upper is not None else self.head()
+        lo, hi = self.first_block, upper if upper is not None else self.head()
         if self.require_header(lo).time > time:
             raise BlockOutOfRange(
                 f"time {time} is before the registries were deployed (block {lo}, "
