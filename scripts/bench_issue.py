@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from benchlib import private_chain
 
@@ -73,7 +71,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     with private_chain() as bench:
-        signer = bench.sg_issuer(Path(f"/tmp/bench-issue-{os.getpid()}"))
+        signer = bench.sg_issuer()
         issuer = DocumentIssuer(bench.reg, bench.accounts[4], signer)
         results = []
         rng = random.Random(7)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -34,7 +33,7 @@ def main() -> int:
     ap.add_argument("--verifications", type=int, default=3000)
     args = ap.parse_args()
     with private_chain() as bench:
-        signer = bench.sg_issuer(Path(f"/tmp/bench-verify-{os.getpid()}"))
+        signer = bench.sg_issuer()
         issuer = DocumentIssuer(bench.reg, bench.accounts[4], signer, max_batch=10_000)
         chain, manifest = bench.chain, bench.reg.manifest
         verifier = Verifier(chain, manifest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ class Bench:
     chain: Chain
     reg: Registries
     accounts: list[LocalAccount]  # 0 deployer, 1 SG admin, 2 TH admin, 4 SG issuing agency
+    tmp: Path  # removed with the chain
 
-    def sg_issuer(self, pki_dir: Path) -> Signer:
+    def sg_issuer(self) -> Signer:
         """Register a fresh SG PKI's root CA, authorize accounts[4] under it; TH recognizes SG."""
-        pki = init_pki("SG", pki_dir)
+        pki = init_pki("SG", self.tmp / "pki-sg")
         ca = read_ca_certificate(pki.root_ca)
         a = self.accounts
         self.reg.trust.add_ca(a[1], ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
@@ -46,6 +48,7 @@ def private_chain(*anvil_args: str) -> Iterator[Bench]:
     """A fresh anvil on its own port with SG and TH as founding parties (threshold 1)."""
     port = 20000 + os.getpid() % 20000
     node = LocalNode(port, *anvil_args, mnemonic=MNEMONIC).start()
+    tmp = tempfile.TemporaryDirectory(prefix="trustanchor-bench-")
     try:
         url = node.url
         chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
@@ -53,6 +56,7 @@ def private_chain(*anvil_args: str) -> Iterator[Bench]:
         manifest = deploy(
             chain, accounts[0], [("SG", accounts[1].address), ("TH", accounts[2].address)], 1, 3600
         )
-        yield Bench(chain, Registries.open(chain, manifest), accounts)
+        yield Bench(chain, Registries.open(chain, manifest), accounts, Path(tmp.name))
     finally:
         node.stop()
+        tmp.cleanup()
