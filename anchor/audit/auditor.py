@@ -173,15 +173,15 @@ class Auditor:
             raise ConfigError(
                 f"{out_dir} is not empty and holds no earlier report: choose an empty directory"
             )
-        result = self.check(block, sample=sample, seed=seed, window=window)
-        s = result.outcome.snapshot
+        at = self.block(block)
+        outcome = self.replay(at, save=block is None)
+        s = outcome.snapshot
+        consistency = check_consistency(self.source, s, sample=sample, seed=seed)
         # Reorgs and gaps noticed by earlier audits of this deployment belong in the report too.
-        notices = self.store.notices() if self.store is not None else result.outcome.notices
-        findings = find(s, consistency=result.consistency, notices=notices, window=window)
-        files = write_report(out_dir, s, findings, result.consistency, notices)
-        return Report(
-            files, s.block, s.digest(), result.consistency, counts(findings), result.outcome.notices
-        )
+        notices = self.store.notices() if self.store is not None else outcome.notices
+        findings = find(s, consistency=consistency, notices=notices, window=window)
+        files = write_report(out_dir, s, findings, consistency, notices)
+        return Report(files, s.block, s.digest(), consistency, counts(findings), outcome.notices)
 
     def report_pages(
         self,
