@@ -1,8 +1,9 @@
 """Audits for the service's auditor role: the library's Auditor on the service's trusted deployment.
 
 Every answer comes from a replay of the registries' events, resuming from checkpoints that
-`trustanchor audit replay` saved under the same home; the service reads checkpoints but never writes
-them (several worker processes may answer at once). A report is the costliest answer (a full
+`trustanchor audit replay` saved under the same home. The service never saves checkpoints (several
+worker processes may answer at once); like any replay it records the reorgs it notices (an append
+to the notices file) and drops checkpoints a reorg made stale (an unlink), both safe to race. A report is the costliest answer (a full
 consistency check), so the pages of the last few are kept, keyed by the block's hash: a reorg makes
 a new one.
 """
