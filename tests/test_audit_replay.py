@@ -342,3 +342,24 @@ def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario)
     finding = next(f for f in find(snap) if f.kind == "consumed-without-recognition")
     assert finding.severity == "critical" and "did not recognize the issuer" in finding.title
     assert finding.details["consumer"] == "ID" and finding.details["tx"] == "0x" + "ab" * 32
+
+
+def test_admins_at_a_time_match_the_contract_at_the_last_block_of_that_time(scenario: Scenario) -> None:
+    src, end = scenario.source, scenario.blocks["end"]
+    snap = replay(src, end)
+    trust = scenario.world.reg.trust
+    changed = [c for p in snap.parties.values() for c in p.admin_changes if not c.added]
+    assert changed  # the scenario removes an admin: the history is not just the founding one
+    for label in ("recognition", "governance", "end"):
+        when = src.require_header(scenario.blocks[label]).time
+        block = src.block_at_time(when, upper=end)
+        for p in state_at(snap, when)["parties"]:
+            # The contract keeps admins in swap-and-pop order; the history keeps them in order added.
+            on_chain = sorted(a.lower() for a in trust.admins(p["party"], block))
+            assert sorted(p["admins"]) == on_chain, (label, p["party"])
+    # A second before TH changed its admins (in the governance step's second), its founding admin alone.
+    before = src.require_header(scenario.blocks["governance"]).time - 1
+    th_before = state_at(snap, before)["parties"]
+    th = next(p for p in th_before if p["party"] == "TH")
+    assert th["admins"] == [scenario.world.th.address.lower()]
+    assert th["adminsAtKnownBlock"] != th["admins"]

@@ -18,6 +18,7 @@ from .errors import CheckpointError
 from .ids import hex32, unhex
 from .snapshot import (
     CA,
+    AdminChange,
     Approval,
     Batch,
     Document,
@@ -33,7 +34,7 @@ from .snapshot import (
     ThresholdChange,
 )
 
-FORMAT = 1
+FORMAT = 2  # 2: parties carry their admin changes
 SECTIONS = (
     "meta",
     "parties",
@@ -93,6 +94,7 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     "admins": p.admins,
                     "cas": [hex32(c) for c in p.cas],
                     "issuers": p.issuers,
+                    "adminChanges": [[c.added, c.at, c.block, c.account] for c in p.admin_changes],
                 },
             )
     elif name == "admins":
@@ -257,6 +259,7 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             list(p["admins"]),
             [unhex(c) for c in p["cas"]],
             list(p["issuers"]),
+            [AdminChange(*x) for x in p["adminChanges"]],
         )
     s.admin_party = dict(data["admins"])
     for key, q in data["proposals"].items():

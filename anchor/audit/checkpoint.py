@@ -24,7 +24,7 @@ from .replay import ReplayStats, replay
 from .snapshot import Snapshot
 from .source import AuditSource
 
-VERSION = 1
+VERSION = 2  # follows the canonical snapshot format
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from .snapshot import (
     ACTIVE,
     CA,
     REVOKED,
+    AdminChange,
     Approval,
     Batch,
     Document,
@@ -124,7 +125,9 @@ class Fold:
 
     def _admin_added(self, ev: Event) -> None:
         pid, admin = ev.args
-        self._party(pid).admins.append(admin)
+        p = self._party(pid)
+        p.admins.append(admin)
+        p.admin_changes.append(AdminChange(True, ev.time, ev.block, admin))
         self.s.admin_party[admin] = pid
 
     def _admin_removed(self, ev: Event) -> None:
@@ -137,6 +140,7 @@ class Fold:
             admins.pop()
         else:
             self._inconsistent(ev, f"admin {admin} removed from {pid} but never added")
+        self._party(pid).admin_changes.append(AdminChange(False, ev.time, ev.block, admin))
         # adminParty(account) reads zero again: keep the account, with no party, so it is still checked.
         self.s.admin_party[admin] = ""
 

@@ -256,6 +256,7 @@ def write_report(
         findings=_findings_html(findings),
         parties=_table(tables["parties"])
         + _table(tables["membership_changes"])
+        + _table(tables["admin_changes"])
         + _table(tables["proposals"]),
         authorities=_chart(
             charts.status_timeline(s),

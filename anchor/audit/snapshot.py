@@ -37,12 +37,35 @@ class MembershipEntry:
 
 
 @dataclass(slots=True)
+class AdminChange:
+    """An admin account added to or removed from a party, at a block (effective at once)."""
+
+    added: bool
+    at: int
+    block: int
+    account: str
+
+
+@dataclass(slots=True)
 class Party:
     id: str
     membership: list[MembershipEntry] = field(default_factory=list)
     admins: list[str] = field(default_factory=list)
     cas: list[bytes] = field(default_factory=list)
     issuers: list[str] = field(default_factory=list)
+    admin_changes: list[AdminChange] = field(default_factory=list)
+
+    def admins_at(self, time: int) -> list[str]:
+        """The party's admin accounts at `time`, in the order they were added."""
+        current: list[str] = []
+        for c in self.admin_changes:
+            if c.at > time:
+                break
+            if c.added:
+                current.append(c.account)
+            elif c.account in current:
+                current.remove(c.account)
+        return current
 
     @property
     def member(self) -> bool:

@@ -84,6 +84,16 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
             ],
         ),
         Table(
+            "admin_changes",
+            "Admin account changes (each party names the accounts that act for it)",
+            ["party", "change", "account", "time", "block"],
+            [
+                [pid, "added" if c.added else "removed", c.account, fmt_time(c.at), c.block]
+                for pid in s.party_order
+                for c in s.parties[pid].admin_changes
+            ],
+        ),
+        Table(
             "proposals",
             "Governance proposals",
             [

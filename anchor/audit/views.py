@@ -132,8 +132,12 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
         "threshold": _threshold_at(s, time),
         "members": members,
         "parties": [
-            # Admin lists have no effective times: they are shown as of the snapshot's block.
-            {"party": p, "member": p in members, "adminsAtKnownBlock": s.parties[p].admins}
+            {
+                "party": p,
+                "member": p in members,
+                "admins": s.parties[p].admins_at(time),
+                "adminsAtKnownBlock": s.parties[p].admins,
+            }
             for p in parties
         ],
         "cas": cas,

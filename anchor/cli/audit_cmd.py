@@ -165,9 +165,9 @@ def _print_state(view: dict[str, Any]) -> None:
     )
     table(
         "Parties",
-        ["party", "member", "admins (at that block)"],
+        ["party", "member", "admins"],
         [
-            [p["party"], "yes" if p["member"] else "no", " ".join(p["adminsAtKnownBlock"])]
+            [p["party"], "yes" if p["member"] else "no", " ".join(p["admins"])]
             for p in view["parties"]
         ],
     )
