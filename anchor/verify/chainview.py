@@ -3,9 +3,9 @@
 Every verification first needs the head block: one small request, or none when the caller has just
 read it (a service shares one head request among concurrent verifications). Between heads nothing can
 change, so whatever was read at that head is reused; when the head moves, the registries' logs since
-the last head say exactly what changed: a status event marks its document or batch for a fresh read, any trust
-registry event drops the cached trust answers, and a changed hash of the last seen block (a reorg)
-drops everything. A verdict therefore always reflects the head block it names, never an older view,
+the last head say exactly what changed: a status event marks its document or batch for a fresh read,
+any trust registry event drops the cached trust answers, and a changed hash of the last seen block (a
+reorg) drops everything. A verdict therefore always reflects the head block it names, never an older view,
 at a cost that does not grow with the size of the registry.
 """
 
