@@ -166,10 +166,7 @@ def _print_state(view: dict[str, Any]) -> None:
     table(
         "Parties",
         ["party", "member", "admins"],
-        [
-            [p["party"], "yes" if p["member"] else "no", " ".join(p["admins"])]
-            for p in view["parties"]
-        ],
+        [[p["party"], "yes" if p["member"] else "no", " ".join(p["admins"])] for p in view["parties"]],
     )
     table(
         "Certificate authorities",
