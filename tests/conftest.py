@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from hypothesis import settings
 
 from anchor._internal.anvil import LocalNode
 from anchor.accounts import dev_account
@@ -18,6 +20,13 @@ from anchor.deploy import deploy
 from anchor.registry import Registries
 
 MNEMONIC = "test test test test test test test test test test test junk"
+
+# Property tests draw the same inputs on every run of the suite, so that a red CI run can be replayed
+# and is never a roll of the dice; TRUSTANCHOR_FUZZ_EXAMPLES=N explores with fresh random inputs (and
+# sets the example count of the fuzz tests that read it).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if "TRUSTANCHOR_FUZZ_EXAMPLES" in os.environ else "ci")
 ASSETS = Path(__file__).parent / "assets"
 
 
