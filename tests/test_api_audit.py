@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +22,11 @@ from anchor.pki import init_pki
 from anchor.registry import Registries
 from api import create_app
 from api.apikeys import Role
+from api.audits import AuditService
+from api.gateway import ChainGateway
+from api.problems import ApiError
 from tests.api_helpers import ApiEnv, TestClient, make_env, permit, submission
-from tests.conftest import MNEMONIC, advance_time
+from tests.conftest import MNEMONIC, advance_time, free_port
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +184,13 @@ def test_the_earliest_auditable_block_is_the_one_where_both_registries_exist(
     assert f"(block {first})" in r.json()["detail"]
     body = get(client, env, f"/v1/audit/check?block={first}").json()
     assert body["block"] == first and body["consistency"]["ok"] is True
+
+
+def test_a_node_that_does_not_answer_is_503_chain_unavailable(env: ApiEnv, tmp_path: Path) -> None:
+    dead = ChainConfig(backend="rpc", rpc_url=f"http://127.0.0.1:{free_port()}", mnemonic=MNEMONIC)
+    manifest = tmp_path / "manifest.json"
+    env.manifest.save(manifest)
+    audits = AuditService(ChainGateway(dead, manifest, timeout=1), tmp_path, 1)
+    with pytest.raises(ApiError) as e:
+        audits.replay(None)
+    assert (e.value.status, e.value.code) == (503, "CHAIN_UNAVAILABLE")
