@@ -156,3 +156,27 @@ def test_registry_view(browser: Any, server: str, env: ApiEnv) -> None:
     th_row = browser.find_elements(By.CSS_SELECTOR, "#matrix-table tbody tr")[1]
     assert th_row.text.split()[0] == "TH" and "all" in th_row.text
     browser.save_screenshot(str(ARTIFACTS / "registry-page.png"))
+
+
+def test_auditor_reads_the_report_served_by_the_api(browser: Any, server: str, env: ApiEnv) -> None:
+    # A browser cannot put an API key on a plain navigation; the DevTools protocol adds the header, as
+    # an auditor's browser extension or proxy would. The report's own CSP must let its inline
+    # stylesheet and SVG charts render while forbidding scripts.
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.setExtraHTTPHeaders", {"headers": {"X-API-Key": env.key(Role.AUDITOR, "MY")}}
+    )
+    try:
+        browser.get(server + "/v1/audit/report")
+        header_colour = browser.execute_script(
+            "return getComputedStyle(document.querySelector('header')).backgroundColor"
+        )
+        assert header_colour == "rgb(18, 59, 92)"  # the inline stylesheet applied
+        sizes = browser.execute_script(
+            "return [...document.querySelectorAll('figure.chart svg')].map(s => s.getBoundingClientRect().width)"
+        )
+        assert len(sizes) >= 3 and all(w > 100 for w in sizes)
+        assert "Audit of the Trust Anchor registries" in browser.title
+        browser.save_screenshot(str(ARTIFACTS / "audit-report-served.png"))
+    finally:
+        browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
