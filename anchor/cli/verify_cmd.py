@@ -67,7 +67,10 @@ def verify_cmd(
     confirmations: int | None,
     as_json: bool,
 ) -> None:
-    """Verify DOCUMENT against its proof bundle as PARTY. Exit 0 VALID, 1 INVALID, 2 INDETERMINATE."""
+    """Verify DOCUMENT against its proof bundle as PARTY. Exit 0 VALID, 1 INVALID, 2 INDETERMINATE.
+
+    Eight checks, each with a status and a stable reason code (all listed in docs/verification.md).
+    """
     if not document.exists():
         raise ConfigError(f"document not found: {document}")
     bundle = Bundle.load(bundle_path)
