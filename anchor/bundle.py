@@ -32,6 +32,7 @@ from pydantic.alias_generators import to_camel
 
 from .doctypes import MAX_TYPE_ID, type_name
 from .errors import BundleError, SigningError
+from .inputs import MAX_TIME
 from .leaf import leaf_hash
 from .merkle import proof_length, verify_inclusion
 from .signing import ALGORITHMS, Signature, batch_message, verify_signature
@@ -146,8 +147,7 @@ Base64 = Annotated[str, AfterValidator(_b64_check)]
 CertificateB64 = Annotated[str, AfterValidator(_certificate_check)]
 Address = Annotated[str, AfterValidator(_address_check)]
 U64 = Annotated[int, Field(ge=0, le=U64_MAX)]
-# The registries keep times as uint40 (unix seconds, until the year 36812).
-Time = Annotated[int, Field(ge=0, le=(1 << 40) - 1)]
+Time = Annotated[int, Field(ge=0, le=MAX_TIME)]
 PositiveU64 = Annotated[int, Field(ge=1, le=U64_MAX)]
 
 

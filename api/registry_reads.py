@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from anchor.deploy import party_id
 from anchor.doctypes import names_of
 from anchor.reasons import reason_name
 from anchor.registry import Registries, Status, StatusChange
@@ -180,24 +179,3 @@ class RegistryReads:
             return out
 
         return self._run(block, read)
-
-
-def parse_fingerprint(text: str) -> bytes:
-    t = text.strip().lower().removeprefix("0x").replace(":", "")
-    try:
-        raw = bytes.fromhex(t)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise ApiError(
-            422, "INVALID_FINGERPRINT", "not a SHA-256 fingerprint (64 hex digits)", field="path.fingerprint"
-        )
-    return raw
-
-
-def parse_party(text: str, field: str = "query.party") -> str:
-    try:
-        party_id(text)
-    except Exception as e:
-        raise ApiError(422, "INVALID_PARTY", str(e), field=field) from None
-    return text.strip().upper()

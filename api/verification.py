@@ -19,21 +19,13 @@ from typing import Any
 from cryptography import x509
 
 from anchor.bundle import Bundle
-from anchor.deploy import Manifest, party_id
+from anchor.deploy import Manifest
 from anchor.errors import ChainUnavailable, ConfigError
 from anchor.verify import Verifier, verify_without_chain
 
 from .gateway import ChainGateway
 from .heads import HeadRequests
 from .problems import ApiError
-
-
-def check_party(party: str, field: str = "verifyingParty") -> str:
-    try:
-        party_id(party)
-    except ConfigError as e:
-        raise ApiError(422, "INVALID_PARTY", str(e), field=field) from None
-    return party.strip().upper()
 
 
 class VerificationService:

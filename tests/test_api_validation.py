@@ -106,6 +106,7 @@ def test_nothing_is_stored_from_a_refused_request(client: TestClient, env: ApiEn
         ("GET", "/v1/registry/parties?block=99999999", "query.block"),
         ("GET", "/v1/registry/cas?at=yesterday", "query.at"),
         ("GET", "/v1/registry/cas?at=²", "query.at"),
+        ("GET", "/v1/registry/cas?at=1099511627776", "query.at"),
         ("GET", "/v1/documents/by-digest/" + "ab" * 32 + "?documentType=²", "query.documentType"),
         ("GET", "/v1/registry/cas?party=TOO-LONG", "query.party"),
         ("GET", "/v1/registry/cas/0x12", "path.fingerprint"),

@@ -137,3 +137,41 @@ def test_historical_states_survive_a_restart_only_when_configured(tmp_path: Path
                 rpc(url, "eth_getBalance", [funded, "0x2"])
     finally:
         anvil.down(cfg)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["recognitions", "--at", "99999999999999"],
+        [
+            "recognize",
+            "SG",
+            "--doc-types",
+            "cites-permit",
+            "--effective",
+            "99999999999999",
+            "--account",
+            "dev:2",
+        ],
+        ["ca", "revoke", "0x1234", "--account", "dev:1"],
+    ],
+    ids=["time-beyond-uint40", "effective-beyond-uint40", "short-fingerprint"],
+)
+def test_registry_commands_refuse_bad_times_and_fingerprints_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    port = free_port()
+    proc = start_anvil(port)
+    try:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            f'[chain]\nname = "t"\nbackend = "rpc"\nrpc_url = "http://127.0.0.1:{port}"\nmnemonic = "{MNEMONIC}"\n'
+            '[deploy]\nthreshold = 1\nparties = [{ id = "SG", admin = "dev:1" }, { id = "TH", admin = "dev:2" }]\n'
+        )
+        base = ["--config", str(cfg), "--home", str(tmp_path / "home")]
+        assert run([*base, "deploy"], capsys)[0] == 0
+        code, _out, err = run([*base, *args], capsys)
+        assert code == 64, err
+        assert "Traceback" not in err and ("out of range" in err or "not a SHA-256 fingerprint" in err), err
+    finally:
+        proc.stop()

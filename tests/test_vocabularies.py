@@ -9,6 +9,7 @@ import pytest
 from anchor.cli._common import parse_time
 from anchor.doctypes import MAX_TYPE_ID, type_id, type_name
 from anchor.errors import ConfigError
+from anchor.inputs import MAX_TIME, parse_fingerprint
 from anchor.reasons import reason_code, reason_name
 
 
@@ -51,7 +52,24 @@ def test_cli_times(given: str | None, expected: int) -> None:
     assert parse_time(given) == expected
 
 
-@pytest.mark.parametrize("given", ["²", "yesterday", "2023-13-01"])
+@pytest.mark.parametrize("given", ["²", "yesterday", "2023-13-01", "1099511627776", "+36813-01-01"])
 def test_cli_times_refuse_anything_else_as_a_bad_parameter(given: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_time(given)
+
+
+def test_the_latest_time_the_registries_can_hold_is_accepted() -> None:
+    assert parse_time(str(MAX_TIME)) == MAX_TIME
+
+
+@pytest.mark.parametrize(
+    "given", ["ab" * 32, "0x" + "AB" * 32, ":".join(["ab"] * 32), " 0x" + "ab" * 32 + " "]
+)
+def test_fingerprints_in_the_usual_spellings(given: str) -> None:
+    assert parse_fingerprint(given) == b"\xab" * 32
+
+
+@pytest.mark.parametrize("given", ["", "ab" * 31, "ab" * 33, "zz" * 32, "²" * 64])
+def test_anything_else_is_not_a_fingerprint(given: str) -> None:
+    with pytest.raises(ConfigError, match="not a SHA-256 fingerprint"):
+        parse_fingerprint(given)

@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
+from .. import inputs
 from ..accounts import resolve_account
 from ..chain import Chain, connect
 from ..config import Config, load_config
@@ -112,29 +113,17 @@ def fmt_time(ts: int) -> str:
 
 def parse_time(text: str | None) -> int:
     """'now' / empty -> 0 (the contracts read 0 as now), unix seconds, or an ISO 8601 time (UTC if naive)."""
-    if text is None or text.strip().lower() in ("", "now"):
-        return 0
-    t = text.strip()
-    if t.isascii() and t.isdigit():  # '²' is a digit to str.isdigit, not to int()
-        return int(t)
     try:
-        dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not 'now', unix seconds or an ISO 8601 time") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
+        return inputs.parse_time(text) or 0
+    except ConfigError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def parse_fingerprint(text: str) -> bytes:
-    t = text.strip().lower().removeprefix("0x").replace(":", "")
     try:
-        raw = bytes.fromhex(t)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise click.BadParameter(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
-    return raw
+        return inputs.parse_fingerprint(text)
+    except ConfigError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def done(message: str, receipt: Any) -> None:

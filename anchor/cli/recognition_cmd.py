@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..doctypes import mask_of, names_of
+from ..inputs import MAX_TIME
 from ._common import (
     Context,
     account_option,
@@ -36,7 +37,7 @@ def recognize(
     acct = ctx.account(account_spec)
     r = reg.trust.recognize(acct, party, mask_of(doc_types.split(",")), parse_time(effective))
     me = reg.trust.admin_party(acct.address)
-    now = reg.trust.recognition_at(me, party.upper(), 2**40 - 1)
+    now = reg.trust.recognition_at(me, party.upper(), MAX_TIME)
     done(f"{me} now recognizes {party.upper()} for {', '.join(names_of(now)) or 'nothing'}", r)
 
 
@@ -54,7 +55,7 @@ def unrecognize(
     acct = ctx.account(account_spec)
     r = reg.trust.unrecognize(acct, party, mask_of(doc_types.split(",")), parse_time(effective))
     me = reg.trust.admin_party(acct.address)
-    now = reg.trust.recognition_at(me, party.upper(), 2**40 - 1)
+    now = reg.trust.recognition_at(me, party.upper(), MAX_TIME)
     done(f"{me} now recognizes {party.upper()} for {', '.join(names_of(now)) or 'nothing'}", r)
 
 

@@ -21,6 +21,7 @@ from ..cacert import CACertificate, read_ca_certificate
 from ..config import Config
 from ..doctypes import mask_of, names_of
 from ..errors import ConfigError, PKIError, SigningError
+from ..inputs import MAX_TIME
 from ..pki import PkiPaths, init_pki
 from ..registry import Registries, Status
 from ..signing import Signer
@@ -29,7 +30,7 @@ from .chainprep import chain_time, ensure_funded
 PARTIES = ("SG", "TH", "MY")
 FIRST_AGENCY_ACCOUNT = 5  # dev:0 deploys, dev:1-3 are the founding admins, dev:4 is left for the reader
 LAST_DEV_ACCOUNT = 999
-LATEST = 2**40 - 1  # "the latest entry" for time-effective reads (uint40)
+LATEST = MAX_TIME  # "the latest entry" for time-effective reads
 
 CA_DOC_TYPES: dict[str, tuple[str, ...]] = {
     "SG": ("cites-permit", "phytosanitary-certificate", "certificate-of-origin", "veterinary-certificate"),

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from anchor.audit import DEFAULT_WINDOW
 
 from ..deps import AuditorKey, ServicesDep
+from ..params import parse_at
 from ..problems import ApiError, responses
-from .registry import parse_at
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

@@ -6,7 +6,6 @@ from the contracts' time-effective views); by default the head block and its tim
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..deps import RegistryReaderKey, ServicesDep
 from ..models.registry import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
-from ..problems import ApiError, responses
-from ..registry_reads import parse_fingerprint, parse_party
+from ..params import parse_at, parse_fingerprint, parse_party
+from ..problems import responses
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 
@@ -26,27 +25,6 @@ At = Annotated[
 ]
 Party = Annotated[str | None, Query(max_length=8, description="Only this party, e.g. SG")]
 _ERRORS = responses(401, 403, 404, 422, 502, 503)
-
-
-def parse_at(text: str | None) -> int | None:
-    if text is None or text.strip().lower() in ("", "now"):
-        return None
-    t = text.strip()
-    if t.isascii() and t.isdigit():  # '²' is a digit to str.isdigit, not to int()
-        value = int(t)
-    else:
-        try:
-            dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(
-                422, "INVALID_TIME", "expected unix seconds or an ISO 8601 time", field="query.at"
-            ) from None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=UTC)
-        value = int(dt.timestamp())
-    if not 0 <= value < 2**40:
-        raise ApiError(422, "INVALID_TIME", "time out of range", field="query.at")
-    return value
 
 
 @router.get("/parties", response_model=PartyList, summary="Member parties", responses=_ERRORS)

@@ -16,9 +16,9 @@ from ..deps import ConsumerKey, Principal, ServicesDep, VerifierKey
 from ..intake import decode_base64
 from ..jsonbody import load_bundle, parse_json, validate
 from ..models.verifying import ConsumeRequest, ConsumeResponse, VerdictView, VerifyRequest
+from ..params import parse_party
 from ..problems import ApiError, responses
 from ..services import Services
-from ..verification import check_party
 
 router = APIRouter(prefix="/v1", tags=["verifying"])
 
@@ -57,7 +57,7 @@ def _party(principal: Principal, requested: str | None) -> str:
         if principal.party is None:
             raise ApiError(422, "VALIDATION_FAILED", "required without an API key", field="verifyingParty")
         return principal.party
-    party = check_party(requested)
+    party = parse_party(requested, "verifyingParty")
     if principal.party is not None:
         principal.require_party(party)
     return party
