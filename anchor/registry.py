@@ -13,6 +13,7 @@ from ._internal.abi import ContractABI
 from .bundle import Bundle
 from .chain import Chain, Receipt
 from .deploy import Manifest, party_code, party_id
+from .errors import ConfigError
 
 
 class Status(IntEnum):
@@ -339,7 +340,13 @@ class Registries:
     documents: DocumentRegistryClient
 
     @classmethod
-    def open(cls, chain: Chain, manifest: Manifest) -> Registries:
+    def open(cls, chain: Chain, manifest: Manifest, *, source: str = "the deployment manifest") -> Registries:
+        """The registries of `manifest` on `chain`; ConfigError if the manifest (from `source`, for the
+        message) is for another chain."""
+        if manifest.chain_id != chain.chain_id:
+            raise ConfigError(
+                f"{source} is for chain id {manifest.chain_id} but the node is chain {chain.chain_id}"
+            )
         return cls(
             chain,
             manifest,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from anchor.chain import connect
 from anchor.cli.main import main
 from anchor.config import ChainConfig, load_config
 from anchor.deploy import deploy
-from anchor.errors import ChainError
+from anchor.errors import ChainError, ConfigError
 from anchor.registry import Registries
 from tests.conftest import MNEMONIC, free_port, start_anvil
 
@@ -175,3 +176,12 @@ def test_registry_commands_refuse_bad_times_and_fingerprints_in_one_line(
         assert "Traceback" not in err and ("out of range" in err or "not a SHA-256 fingerprint" in err), err
     finally:
         proc.stop()
+
+
+def test_registries_refuse_a_manifest_for_another_chain(anvil_url: str) -> None:
+    chain = connect(ChainConfig(backend="rpc", rpc_url=anvil_url, mnemonic=MNEMONIC))
+    manifest = deploy(chain, dev_account(MNEMONIC, 0), [("SG", dev_account(MNEMONIC, 1).address)], 1, 3600)
+    assert Registries.open(chain, manifest).trust.is_member("SG")
+    elsewhere = dataclasses.replace(manifest, chain_id=999)
+    with pytest.raises(ConfigError, match=r"^deploy\.json is for chain id 999 but the node is chain 31337$"):
+        Registries.open(chain, elsewhere, source="deploy.json")

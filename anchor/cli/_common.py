@@ -54,13 +54,7 @@ class Context:
         return Manifest.load(self.manifest_path)
 
     def registries(self) -> Registries:
-        chain = self.chain()
-        manifest = self.manifest()
-        if manifest.chain_id != chain.chain_id:
-            raise ConfigError(
-                f"{self.manifest_path} is for chain id {manifest.chain_id} but the node is chain {chain.chain_id}"
-            )
-        return Registries.open(chain, manifest)
+        return Registries.open(self.chain(), self.manifest(), source=str(self.manifest_path))
 
     def account(self, spec: str | None) -> LocalAccount:
         spec = spec or os.environ.get("TRUSTANCHOR_ACCOUNT")
