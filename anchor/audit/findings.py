@@ -17,6 +17,7 @@ from .consistency import ConsistencyReport
 from .ids import hex32
 from .replay import OBS_CONSUMED_UNRECOGNIZED, OBS_INCONSISTENT
 from .snapshot import REVOKED, SUSPENDED, Batch, Snapshot, StatusEntry, status_name
+from .views import batch_row
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 _RANK = {CRITICAL: 0, WARNING: 1, INFO: 2}
@@ -90,19 +91,6 @@ class Finding:
         d = asdict(self)
         d["explanation"] = self.explanation
         return d
-
-
-def _batch_row(b: Batch, **extra: Any) -> dict[str, Any]:
-    return {
-        "root": hex32(b.root),
-        "issuer": b.issuer,
-        "party": b.party,
-        "docType": type_name(b.doc_type),
-        "size": b.size,
-        "anchoredAt": b.anchored_at,
-        "block": b.block,
-        **extra,
-    }
 
 
 def human_seconds(seconds: int) -> str:
@@ -192,7 +180,7 @@ def _backdated(s: Snapshot, idx: _Index) -> list[Finding]:
                         "affectedDocuments": sum(b.size for b in hit),
                         "inBackdatedWindow": inside,
                     },
-                    [_batch_row(b, inBackdatedWindow=b.block <= e.block) for b in hit],
+                    [batch_row(b, inBackdatedWindow=b.block <= e.block) for b in hit],
                 )
             )
     return out
@@ -230,7 +218,7 @@ def _anchored_before_suspension(s: Snapshot, idx: _Index, window: int) -> list[F
                         "reason": reason_name(e.reason),
                         "tx": e.tx,
                     },
-                    [_batch_row(b, secondsBefore=e.recorded_at - b.anchored_at) for b in hit],
+                    [batch_row(b, secondsBefore=e.recorded_at - b.anchored_at) for b in hit],
                 )
             )
     return out

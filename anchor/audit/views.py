@@ -14,7 +14,21 @@ from ..doctypes import names_of, type_name
 from ..reasons import reason_name
 from .canonical import entity_strings
 from .ids import hex32
-from .snapshot import NONE, Snapshot, status_name
+from .snapshot import NONE, Batch, Snapshot, status_name
+
+
+def batch_row(b: Batch, **extra: Any) -> dict[str, Any]:
+    """One anchored batch as plain data (state views, finding details), with `extra` fields last."""
+    return {
+        "root": hex32(b.root),
+        "issuer": b.issuer,
+        "party": b.party,
+        "docType": type_name(b.doc_type),
+        "size": b.size,
+        "anchoredAt": b.anchored_at,
+        "block": b.block,
+        **extra,
+    }
 
 
 def _threshold_at(s: Snapshot, time: int) -> int:
@@ -77,18 +91,7 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
             t["batchesRevoked"] += 1
             t["documentsInRevokedBatches"] += b.size
         if full:
-            batches.append(
-                {
-                    "root": hex32(b.root),
-                    "issuer": b.issuer,
-                    "party": b.party,
-                    "docType": type_name(b.doc_type),
-                    "size": b.size,
-                    "anchoredAt": b.anchored_at,
-                    "block": b.block,
-                    "revokedAt": b.revoked_at if revoked else 0,
-                }
-            )
+            batches.append(batch_row(b, revokedAt=b.revoked_at if revoked else 0))
     documents = {"revoked": 0, "superseded": 0, "consumed": 0}
     doc_rows = []
     for (root, leaf), d in s.documents.items():
