@@ -86,3 +86,16 @@ def test_a_node_that_exits_at_once_is_reported_and_cleaned_up() -> None:
     with pytest.raises(ChainError, match="anvil exited with code 2"):
         node.start()
     assert node.proc is None and node.cache is None
+
+
+def test_chain_up_reports_a_node_that_exits_with_its_log(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "local.toml"
+    cfg_file.write_text(
+        f'[chain]\nname = "t"\nbackend = "anvil"\nport = {free_port()}\nmnemonic = "not a mnemonic"\n'
+    )
+    cfg = load_config(cfg_file, home=tmp_path / "home")
+    log = cfg.home / "chain" / "anvil.log"
+    with pytest.raises(ChainError, match=rf"^anvil exited with code \d+ before answering at .*; see {log}$"):
+        anvil.up(cfg)
+    assert log.read_text()  # anvil said why
+    anvil.down(cfg)

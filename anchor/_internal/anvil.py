@@ -131,16 +131,16 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
             args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
     pid_file.write_text(str(proc.pid))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ChainError(f"anvil exited with code {proc.returncode}; see {log_file}")
-        st = status(cfg)
-        if st.running:
-            return NodeStatus(True, proc.pid, st.url, st.chain_id, st.block)
-        time.sleep(0.05)
-    proc.terminate()
-    raise ChainError(f"anvil did not answer at {c.url} within {timeout:.0f} s; see {log_file}")
+    try:
+        _wait_ready(c.url, proc, timeout)
+    except ChainError as e:
+        if proc.poll() is None:
+            proc.terminate()
+        raise ChainError(f"{e}; see {log_file}") from None
+    st = status(cfg)
+    if not st.running:
+        raise ChainError(f"anvil stopped answering at {c.url} right after it started; see {log_file}")
+    return NodeStatus(True, proc.pid, st.url, st.chain_id, st.block)
 
 
 def down(cfg: Config, timeout: float = 15.0) -> bool:
