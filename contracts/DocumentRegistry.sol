@@ -8,13 +8,23 @@ import {MerkleProof} from "./MerkleProof.sol";
 /// @title Trust Anchor — document registry
 /// @notice See {IDocumentRegistry}.
 contract DocumentRegistry is IDocumentRegistry {
+    /// @notice Domain tag of leaf v2 (docs/bundle.md), after the RFC 9162 leaf prefix 0x00.
+    bytes20 public constant LEAF_DOMAIN = "TrustAnchor/leaf/v2\x00";
+
     address public immutable trustRegistry;
 
+    // Keyed by keccak256(issuer, root): a root copied from the mempool by another account is its own batch.
     mapping(bytes32 => Batch) private _batches;
     mapping(address => IssuerAuth) private _issuers;
     mapping(bytes32 => BatchRevocation) private _batchRevocations;
     mapping(bytes32 => DocumentState) private _documents;
-    mapping(bytes32 => bytes32[2]) private _successors;
+    mapping(bytes32 => Successor) private _successors;
+
+    struct Successor {
+        address issuer;
+        bytes32 root;
+        bytes32 leaf;
+    }
 
     /// @param trustRegistry_ the TrustRegistry, deployed right after this contract (its address is known
     ///        in advance from the deployer's nonce), so both bindings are immutable and need no owner.
@@ -42,60 +52,59 @@ contract DocumentRegistry is IDocumentRegistry {
 
     // ------------------------------------------------------------------ lifecycle
 
-    function revokeBatch(bytes32 root, uint8 reason) external {
-        (, bytes8 party) = _issuingPartyOnly(root);
-        BatchRevocation storage r = _batchRevocations[root];
+    function revokeBatch(address issuer_, bytes32 root, uint8 reason) external {
+        bytes32 bk = _batchKey(issuer_, root);
+        (, bytes8 party) = _lifecycleCaller(issuer_, root);
+        BatchRevocation storage r = _batchRevocations[bk];
         if (r.revokedAt != 0) revert BatchAlreadyRevoked(root, r.revokedAt);
-        _batchRevocations[root] = BatchRevocation(uint40(block.timestamp), reason);
-        emit BatchRevocationRecorded(root, party, reason);
+        _batchRevocations[bk] = BatchRevocation(uint40(block.timestamp), reason);
+        emit BatchRevocationRecorded(root, issuer_, party, reason, msg.sender);
     }
 
     function revokeDocument(Proof calldata document_, uint8 reason) external {
-        (, bytes8 party) = _issuingPartyOnly(document_.root);
-        _checkInclusion(document_);
-        DocumentState storage s = _documents[_key(document_.root, document_.leaf)];
+        (Batch memory b, bytes8 party) = _lifecycleCaller(document_.issuer, document_.root);
+        _checkInclusion(document_, b.size);
+        DocumentState storage s = _documents[_key(document_)];
         if (s.revokedAt != 0) revert DocumentAlreadyRevoked(document_.root, document_.leaf, s.revokedAt);
         s.revokedAt = uint40(block.timestamp);
         s.revokeReason = reason;
-        emit DocumentRevoked(document_.root, document_.leaf, party, reason);
+        emit DocumentRevoked(document_.root, document_.leaf, party, document_.issuer, reason, msg.sender);
     }
 
     function supersede(Proof calldata document_, Proof calldata successor) external {
-        (Batch memory b, bytes8 party) = _issuingPartyOnly(document_.root);
-        (Batch memory nb,) = _issuingPartyOnly(successor.root);
+        (Batch memory b, bytes8 party) = _lifecycleCaller(document_.issuer, document_.root);
+        (Batch memory nb, bytes8 successorParty) = _lifecycleCaller(successor.issuer, successor.root);
+        if (successorParty != party) revert NotIssuingParty(successor.root, party, successorParty);
         // An amendment replaces a document of the same kind: a permit is not superseded by an invoice.
         if (b.docType != nb.docType) revert DocumentTypeMismatch(b.docType, nb.docType);
-        if (document_.root == successor.root && document_.leaf == successor.leaf) {
-            revert SupersedeBySelf(document_.root, document_.leaf);
-        }
-        _checkInclusion(document_);
-        _checkInclusion(successor);
-        _requireUsable(document_.root, document_.leaf);
-        _requireUsable(successor.root, successor.leaf);
-        bytes32 key = _key(document_.root, document_.leaf);
+        bytes32 key = _key(document_);
+        bytes32 successorKey = _key(successor);
+        if (key == successorKey) revert SupersedeBySelf(document_.root, document_.leaf);
+        _checkInclusion(document_, b.size);
+        _checkInclusion(successor, nb.size);
+        _requireUsable(document_, key);
+        _requireUsable(successor, successorKey);
         _documents[key].supersededAt = uint40(block.timestamp);
-        _successors[key] = [successor.root, successor.leaf];
-        emit DocumentSuperseded(document_.root, document_.leaf, party, successor.root, successor.leaf);
+        _successors[key] = Successor(successor.issuer, successor.root, successor.leaf);
+        emit DocumentSuperseded(
+            document_.root,
+            document_.leaf,
+            party,
+            document_.issuer,
+            successor.issuer,
+            successor.root,
+            successor.leaf,
+            msg.sender
+        );
     }
 
-    function consume(Proof calldata document_) external {
-        bytes8 consumer = ITrustRegistry(trustRegistry).adminParty(msg.sender);
-        if (consumer == bytes8(0) || !ITrustRegistry(trustRegistry).isMember(consumer)) {
-            revert NotAuthorizedForParty(msg.sender);
-        }
-        Batch memory b = _existing(document_.root);
-        _checkInclusion(document_);
-        _requireUsable(document_.root, document_.leaf);
-        ITrustRegistry trust = ITrustRegistry(trustRegistry);
-        if (!trust.recognizesIssuerAt(consumer, b.issuer, b.docType, uint40(block.timestamp))) {
-            revert NotRecognized(consumer, b.issuer, b.docType);
-        }
-        // A document anchored after a (possibly backdated) revocation of its issuer or CA is invalid.
-        if (!trust.anchoringValidAt(b.issuer, b.anchoredAt)) revert AnchoringNotValid(document_.root, b.issuer, b.anchoredAt);
-        DocumentState storage s = _documents[_key(document_.root, document_.leaf)];
-        s.consumedAt = uint40(block.timestamp);
-        s.consumedBy = consumer;
-        emit DocumentConsumed(document_.root, document_.leaf, consumer, msg.sender);
+    function consume(Proof calldata document_, Terms calldata terms) external {
+        _use(document_, terms, 0);
+    }
+
+    function endorse(Proof calldata document_, Terms calldata terms, uint64 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        _use(document_, terms, amount);
     }
 
     function syncIssuer(address account, bytes8 party, uint64 docTypes, bool active) external {
@@ -106,31 +115,35 @@ contract DocumentRegistry is IDocumentRegistry {
 
     // ------------------------------------------------------------------ views
 
-    function batch(bytes32 root) external view returns (Batch memory) {
-        return _batches[root];
+    function batch(address issuer_, bytes32 root) external view returns (Batch memory) {
+        return _batches[_batchKey(issuer_, root)];
     }
 
     function issuerAuth(address account) external view returns (IssuerAuth memory) {
         return _issuers[account];
     }
 
-    function document(bytes32 root, bytes32 leaf) external view returns (DocumentView memory v) {
-        bytes32 key = _key(root, leaf);
-        v.batch = _batches[root];
+    function document(address issuer_, bytes32 root, bytes32 leaf) external view returns (DocumentView memory v) {
+        bytes32 bk = _batchKey(issuer_, root);
+        bytes32 key = keccak256(abi.encode(bk, leaf));
+        v.batch = _batches[bk];
         v.party = _issuers[v.batch.issuer].party;
-        v.batchRevocation = _batchRevocations[root];
+        v.batchRevocation = _batchRevocations[bk];
         v.state = _documents[key];
-        v.successorRoot = _successors[key][0];
-        v.successorLeaf = _successors[key][1];
+        Successor storage n = _successors[key];
+        v.successorIssuer = n.issuer;
+        v.successorRoot = n.root;
+        v.successorLeaf = n.leaf;
     }
 
-    function documentStateAt(bytes32 root, bytes32 leaf, uint40 time)
+    function documentStateAt(address issuer_, bytes32 root, bytes32 leaf, uint40 time)
         external
         view
         returns (bool revoked, bool superseded, bool consumed)
     {
-        DocumentState storage s = _documents[_key(root, leaf)];
-        uint40 batchRevokedAt = _batchRevocations[root].revokedAt;
+        bytes32 bk = _batchKey(issuer_, root);
+        DocumentState storage s = _documents[keccak256(abi.encode(bk, leaf))];
+        uint40 batchRevokedAt = _batchRevocations[bk].revokedAt;
         revoked = (s.revokedAt != 0 && s.revokedAt <= time) || (batchRevokedAt != 0 && batchRevokedAt <= time);
         superseded = s.supersededAt != 0 && s.supersededAt <= time;
         consumed = s.consumedAt != 0 && s.consumedAt <= time;
@@ -144,6 +157,22 @@ contract DocumentRegistry is IDocumentRegistry {
         return MerkleProof.verify(root, leaf, index, size, path);
     }
 
+    function leafOf(Terms calldata terms, uint8 docType) public pure returns (bytes32) {
+        return sha256(
+            abi.encodePacked(
+                bytes1(0x00),
+                LEAF_DOMAIN,
+                terms.commitment,
+                docType,
+                terms.destination,
+                terms.validFrom,
+                terms.validUntil,
+                terms.quantity,
+                terms.unit
+            )
+        );
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _anchor(IssuerAuth memory auth, bytes32 root, uint8 docType, uint32 size) private {
@@ -153,48 +182,107 @@ contract DocumentRegistry is IDocumentRegistry {
         }
         if (root == bytes32(0)) revert InvalidRoot();
         if (size == 0) revert InvalidBatchSize(size);
-        Batch storage b = _batches[root];
+        Batch storage b = _batches[_batchKey(msg.sender, root)];
         if (b.issuer != address(0)) revert RootAlreadyAnchored(root, b.issuer, b.anchoredAt);
-        _batches[root] = Batch(msg.sender, uint40(block.timestamp), docType, size);
+        b.issuer = msg.sender;
+        b.anchoredAt = uint40(block.timestamp);
+        b.docType = docType;
+        b.size = size;
         emit Anchored(root, msg.sender, docType, size);
     }
 
-    function _existing(bytes32 root) private view returns (Batch memory b) {
-        b = _batches[root];
-        if (b.issuer == address(0)) revert UnknownBatch(root);
+    /// @dev The consumer of the document's destination uses it, within the terms its leaf commits to.
+    function _use(Proof calldata d, Terms calldata t, uint64 amount) private {
+        bytes8 consumer = _checkUse(d, t);
+        bytes32 key = _key(d);
+        _requireUsable(d, key);
+        DocumentState storage s = _documents[key];
+        if (t.quantity == 0) {
+            if (amount != 0) revert NoQuantity(d.root, d.leaf);
+        } else {
+            uint64 remaining = t.quantity - s.endorsed;
+            uint64 used = amount == 0 ? remaining : amount;
+            if (used > remaining) revert QuantityExceeded(used, remaining);
+            s.endorsed += used;
+            _emitEndorsed(d, consumer, used, s.endorsed, t.quantity);
+            if (s.endorsed < t.quantity) return;
+        }
+        s.consumedAt = uint40(block.timestamp);
+        s.consumedBy = consumer;
+        emit DocumentConsumed(d.root, d.leaf, consumer, d.issuer, msg.sender);
     }
 
-    /// @dev The issuing party acts through its admins or any of its issuer accounts.
-    function _issuingPartyOnly(bytes32 root) private view returns (Batch memory b, bytes8 party) {
-        b = _existing(root);
-        party = _issuers[b.issuer].party;
-        // Only an active issuer account speaks for its party: a revoked (e.g. compromised) key must not.
+    function _emitEndorsed(Proof calldata d, bytes8 consumer, uint64 used, uint64 endorsed, uint64 quantity) private {
+        emit DocumentEndorsed(d.root, d.leaf, consumer, d.issuer, msg.sender, used, endorsed, quantity);
+    }
+
+    /// @return consumer the caller's party, which is the document's destination.
+    function _checkUse(Proof calldata d, Terms calldata t) private view returns (bytes8 consumer) {
+        Batch memory b = _existing(d.issuer, d.root);
+        if (t.destination == bytes8(0)) revert NoDestination(d.root, d.leaf);
+        ITrustRegistry trust = ITrustRegistry(trustRegistry);
+        consumer = trust.consumerParty(msg.sender);
+        if (consumer == bytes8(0) || consumer != t.destination) revert NotDestinationConsumer(msg.sender, t.destination);
+        if (!trust.isMember(consumer)) revert NotAuthorizedForParty(msg.sender);
+        if (trust.oneTimeDocTypes() & (uint64(1) << b.docType) == 0) revert NotOneTime(b.docType);
+        if (leafOf(t, b.docType) != d.leaf) revert TermsMismatch(d.root, d.leaf);
+        _checkInclusion(d, b.size);
+        uint40 nowTime = uint40(block.timestamp);
+        if (nowTime < t.validFrom) revert NotYetValid(t.validFrom, nowTime);
+        if (t.validUntil != 0 && nowTime > t.validUntil) revert DocumentExpired(t.validUntil, nowTime);
+        if (!trust.recognizesIssuerAt(consumer, b.issuer, b.docType, nowTime)) {
+            revert NotRecognized(consumer, b.issuer, b.docType);
+        }
+        // A document anchored after a (possibly backdated) revocation of its issuer or CA is invalid.
+        if (!trust.anchoringValidAt(b.issuer, b.anchoredAt)) revert AnchoringNotValid(d.root, b.issuer, b.anchoredAt);
+    }
+
+    function _existing(address issuer_, bytes32 root) private view returns (Batch memory b) {
+        b = _batches[_batchKey(issuer_, root)];
+        if (b.issuer == address(0)) revert UnknownBatch(issuer_, root);
+    }
+
+    /// @dev An issuer account acts only on what it anchored itself (while active: a revoked, e.g. leaked,
+    ///      key must not); an admin of the issuing party acts on all of the party's batches.
+    function _lifecycleCaller(address issuer_, bytes32 root) private view returns (Batch memory b, bytes8 party) {
+        b = _existing(issuer_, root);
+        party = _issuers[issuer_].party;
         IssuerAuth memory auth = _issuers[msg.sender];
-        bytes8 caller = auth.active ? auth.party : bytes8(0);
-        if (caller == bytes8(0)) caller = ITrustRegistry(trustRegistry).adminParty(msg.sender);
+        if (auth.active) {
+            if (msg.sender != issuer_) {
+                if (auth.party != party) revert NotIssuingParty(root, auth.party, party);
+                revert NotBatchIssuer(root, msg.sender, issuer_);
+            }
+            return (b, party);
+        }
+        bytes8 caller = ITrustRegistry(trustRegistry).adminParty(msg.sender);
         if (caller == bytes8(0)) revert NotAuthorizedForParty(msg.sender);
         if (caller != party) revert NotIssuingParty(root, caller, party);
     }
 
-    function _checkInclusion(Proof calldata p) private view {
-        if (!MerkleProof.verify(p.root, p.leaf, p.index, _batches[p.root].size, p.path)) {
+    function _checkInclusion(Proof calldata p, uint32 size) private pure {
+        if (!MerkleProof.verify(p.root, p.leaf, p.index, size, p.path)) {
             revert InvalidInclusionProof(p.root, p.leaf, p.index);
         }
     }
 
-    function _requireUsable(bytes32 root, bytes32 leaf) private view {
-        uint40 batchRevokedAt = _batchRevocations[root].revokedAt;
-        if (batchRevokedAt != 0) revert BatchRevoked(root, batchRevokedAt);
-        bytes32 key = _key(root, leaf);
+    function _requireUsable(Proof calldata p, bytes32 key) private view {
+        uint40 batchRevokedAt = _batchRevocations[_batchKey(p.issuer, p.root)].revokedAt;
+        if (batchRevokedAt != 0) revert BatchRevoked(p.root, batchRevokedAt);
         DocumentState storage s = _documents[key];
-        if (s.revokedAt != 0) revert DocumentAlreadyRevoked(root, leaf, s.revokedAt);
+        if (s.revokedAt != 0) revert DocumentAlreadyRevoked(p.root, p.leaf, s.revokedAt);
         if (s.supersededAt != 0) {
-            revert DocumentAlreadySuperseded(root, leaf, _successors[key][0], _successors[key][1]);
+            Successor storage n = _successors[key];
+            revert DocumentAlreadySuperseded(p.root, p.leaf, n.root, n.leaf);
         }
-        if (s.consumedAt != 0) revert DocumentAlreadyConsumed(root, leaf, s.consumedBy, s.consumedAt);
+        if (s.consumedAt != 0) revert DocumentAlreadyConsumed(p.root, p.leaf, s.consumedBy, s.consumedAt);
     }
 
-    function _key(bytes32 root, bytes32 leaf) private pure returns (bytes32) {
-        return keccak256(abi.encode(root, leaf));
+    function _batchKey(address issuer_, bytes32 root) private pure returns (bytes32) {
+        return keccak256(abi.encode(issuer_, root));
+    }
+
+    function _key(Proof calldata p) private pure returns (bytes32) {
+        return keccak256(abi.encode(_batchKey(p.issuer, p.root), p.leaf));
     }
 }

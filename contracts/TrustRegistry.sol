@@ -12,10 +12,15 @@ import {StatusHistory} from "./StatusHistory.sol";
 contract TrustRegistry is ITrustRegistry {
     using StatusHistory for StatusChange[];
 
+    /// @notice Reason code recorded when a party's removal revokes its issuer accounts.
+    uint8 public constant REASON_PARTY_REMOVED = 255;
+
     address public immutable documentRegistry;
     uint256 public immutable proposalLifetime;
+    uint256 public immutable adminDelay;
     uint256 public threshold;
     uint256 public memberCount;
+    uint64 public oneTimeDocTypes;
 
     bytes8[] private _parties;
     mapping(bytes8 => MembershipChange[]) private _membership;
@@ -26,6 +31,18 @@ contract TrustRegistry is ITrustRegistry {
     mapping(uint256 => Proposal) private _proposals;
     mapping(uint256 => bytes8[]) private _approvers;
     mapping(uint256 => mapping(bytes8 => bool)) public hasApproved;
+    // The approver's membership epoch (length of its membership history) when it approved: an approval
+    // made before the party left does not count after it rejoins.
+    mapping(uint256 => mapping(bytes8 => uint256)) private _approvalEpoch;
+    // The open AddParty proposal that names an account as the new party's admin.
+    mapping(address => uint256) private _reservedBy;
+
+    mapping(address => bytes8) public consumerParty;
+    mapping(bytes8 => address[]) private _consumers;
+
+    uint256 public adminChangeCount;
+    mapping(uint256 => AdminChange) private _adminChanges;
+    mapping(uint256 => address[]) private _adminChangeApprovers;
 
     mapping(bytes32 => CertificateAuthority) private _cas;
     mapping(bytes32 => StatusChange[]) private _caHistory;
@@ -38,12 +55,16 @@ contract TrustRegistry is ITrustRegistry {
     mapping(bytes8 => mapping(bytes8 => RecognitionChange[])) private _recognition;
 
     /// @param foundingParties short party codes (e.g. "SG"), one admin account each.
+    /// @param adminDelay_ seconds an admin change waits before it may run without a majority of admins.
+    /// @param oneTimeDocTypes_ the document types that are consumable (e.g. CITES permits).
     /// @param documentRegistry_ the DocumentRegistry, deployed just before this contract and bound to it.
     constructor(
         bytes8[] memory foundingParties,
         address[] memory foundingAdmins,
         uint16 threshold_,
         uint40 proposalLifetime_,
+        uint40 adminDelay_,
+        uint64 oneTimeDocTypes_,
         address documentRegistry_
     ) {
         if (documentRegistry_ == address(0)) revert ZeroAddress();
@@ -52,27 +73,33 @@ contract TrustRegistry is ITrustRegistry {
         }
         documentRegistry = documentRegistry_;
         proposalLifetime = proposalLifetime_;
+        adminDelay = adminDelay_;
         for (uint256 i = 0; i < foundingParties.length; ++i) {
             _admit(foundingParties[i], foundingAdmins[i], 0);
         }
         if (threshold_ == 0 || threshold_ > memberCount) revert InvalidThreshold(threshold_, memberCount);
         threshold = threshold_;
         emit ThresholdChanged(0, threshold_, 0);
+        oneTimeDocTypes = oneTimeDocTypes_;
+        emit OneTimeTypesChanged(0, oneTimeDocTypes_, 0);
     }
 
     // ------------------------------------------------------------------ governance
 
-    function propose(ProposalKind kind, bytes8 party, address account, uint16 newThreshold)
+    function propose(ProposalKind kind, bytes8 party, address account, uint16 newThreshold, uint64 docTypes)
         external
         returns (uint256 proposalId)
     {
         bytes8 proposer = _callerParty();
-        _checkProposal(kind, party, account, newThreshold);
+        _checkProposal(kind, party, account, newThreshold, 0);
         proposalId = ++proposalCount;
         uint40 nowTime = uint40(block.timestamp);
         uint40 expiresAt = nowTime + uint40(proposalLifetime);
-        _proposals[proposalId] = Proposal(kind, party, account, newThreshold, proposer, nowTime, expiresAt, false, 0);
-        emit ProposalCreated(proposalId, kind, proposer, party, account, newThreshold, expiresAt);
+        _proposals[proposalId] =
+            Proposal(kind, party, account, newThreshold, docTypes, proposer, nowTime, expiresAt, false, 0);
+        // Nobody may take the future admin's account while the consortium decides.
+        if (kind == ProposalKind.AddParty) _reservedBy[account] = proposalId;
+        emit ProposalCreated(proposalId, kind, proposer, party, account, newThreshold, docTypes, expiresAt);
         _approve(proposalId, proposer);
     }
 
@@ -88,49 +115,109 @@ contract TrustRegistry is ITrustRegistry {
         uint16 approvals = _currentApprovals(proposalId);
         if (approvals < threshold) revert InsufficientApprovals(proposalId, approvals, threshold);
         // Membership may have changed since the proposal was made: check it again.
-        _checkProposal(p.kind, p.party, p.account, p.threshold);
+        _checkProposal(p.kind, p.party, p.account, p.threshold, proposalId);
         p.executed = true;
         p.approvals = approvals;
         emit ProposalExecuted(proposalId, approvals);
         if (p.kind == ProposalKind.AddParty) {
+            delete _reservedBy[p.account];
             _admit(p.party, p.account, proposalId);
         } else if (p.kind == ProposalKind.RemoveParty) {
             _expel(p.party, proposalId);
-        } else {
+        } else if (p.kind == ProposalKind.SetThreshold) {
             emit ThresholdChanged(threshold, p.threshold, proposalId);
             threshold = p.threshold;
+        } else {
+            emit OneTimeTypesChanged(oneTimeDocTypes, p.docTypes, proposalId);
+            oneTimeDocTypes = p.docTypes;
         }
     }
 
-    function addAdmin(address account) external {
+    // ------------------------------------------------------------------ a party's own admins
+
+    function proposeAdminChange(address account, bool add) external returns (uint256 changeId) {
         bytes8 party = _callerParty();
-        if (account == address(0)) revert ZeroAddress();
-        if (adminParty[account] != bytes8(0)) revert AccountAlreadyAdmin(account, adminParty[account]);
-        _addAdmin(party, account);
+        if (add) {
+            _requireFreshAccount(account);
+        } else {
+            if (adminParty[account] != party) revert NotAdminOfParty(account, party);
+            if (_admins[party].length == 1) revert LastAdmin(party, account);
+        }
+        changeId = ++adminChangeCount;
+        uint40 nowTime = uint40(block.timestamp);
+        uint40 readyAt = nowTime + uint40(adminDelay);
+        uint40 expiresAt = readyAt + uint40(proposalLifetime);
+        _adminChanges[changeId] = AdminChange(party, account, add, msg.sender, nowTime, readyAt, expiresAt, false, false, 0);
+        emit AdminChangeProposed(changeId, party, account, add, msg.sender, readyAt, expiresAt);
+        _approveAdminChange(changeId);
     }
 
-    function removeAdmin(address account) external {
+    function approveAdminChange(uint256 changeId) external {
         bytes8 party = _callerParty();
-        if (adminParty[account] != party) revert NotAdminOfParty(account, party);
-        address[] storage list = _admins[party];
-        if (list.length == 1) revert LastAdmin(party, account);
-        for (uint256 i = 0; i < list.length; ++i) {
-            if (list[i] == account) {
-                list[i] = list[list.length - 1];
-                list.pop();
-                break;
-            }
+        _openAdminChange(changeId, party);
+        _approveAdminChange(changeId);
+    }
+
+    function cancelAdminChange(uint256 changeId) external {
+        bytes8 party = _callerParty();
+        AdminChange storage c = _openAdminChange(changeId, party);
+        // Otherwise a stolen admin key could keep its own removal from ever happening.
+        if (!c.add && c.account == msg.sender) revert CannotCancelOwnRemoval(changeId, msg.sender);
+        c.cancelled = true;
+        emit AdminChangeCancelled(changeId, msg.sender);
+    }
+
+    function executeAdminChange(uint256 changeId) external {
+        bytes8 party = _callerParty();
+        AdminChange storage c = _openAdminChange(changeId, party);
+        uint16 approvals = _currentAdminApprovals(changeId, party);
+        uint16 needed = uint16(_admins[party].length / 2 + 1);
+        if (approvals < needed && block.timestamp < c.readyAt) {
+            revert AdminChangeNotReady(changeId, approvals, needed, c.readyAt);
         }
-        delete adminParty[account];
-        emit AdminRemoved(party, account);
+        c.executed = true;
+        c.approvals = approvals;
+        if (c.add) {
+            _requireFreshAccount(c.account);
+            _addAdmin(party, c.account);
+        } else {
+            if (adminParty[c.account] != party) revert NotAdminOfParty(c.account, party);
+            if (_admins[party].length == 1) revert LastAdmin(party, c.account);
+            _removeAdmin(party, c.account);
+        }
+        emit AdminChangeExecuted(changeId, approvals);
+    }
+
+    // ------------------------------------------------------------------ consumer accounts
+
+    function grantConsumer(address account) external {
+        bytes8 party = _callerParty();
+        _requireFreshAccount(account);
+        consumerParty[account] = party;
+        _consumers[party].push(account);
+        emit ConsumerGranted(party, account);
+    }
+
+    function revokeConsumer(address account) external {
+        bytes8 party = _callerParty();
+        if (consumerParty[account] != party) revert NotConsumerOfParty(account, party);
+        _dropConsumer(party, account);
     }
 
     // ------------------------------------------------------------------ certificate authorities
 
-    function addCA(bytes32 fingerprint, uint64 notBefore, uint64 notAfter, uint64 docTypes) external {
+    function addCA(
+        bytes calldata certificate,
+        uint64 notBefore,
+        uint64 notAfter,
+        uint64 docTypes,
+        bytes calldata proofOfPossession
+    ) external returns (bytes32 fingerprint) {
         bytes8 party = _callerParty();
-        if (fingerprint == bytes32(0)) revert InvalidFingerprint();
-        if (_cas[fingerprint].status != Status.None) revert CAAlreadyRegistered(fingerprint, _cas[fingerprint].party);
+        if (certificate.length == 0) revert EmptyCertificate();
+        bytes32 certificateHash = sha256(certificate);
+        fingerprint = caId(party, certificateHash);
+        if (_cas[fingerprint].status != Status.None) revert CAAlreadyRegistered(fingerprint, party);
         if (notBefore >= notAfter) revert InvalidValidity(notBefore, notAfter);
         if (docTypes == 0) revert EmptyDocumentTypes();
         uint40 nowTime = uint40(block.timestamp);
@@ -138,6 +225,7 @@ contract TrustRegistry is ITrustRegistry {
         _caHistory[fingerprint].push(StatusChange(Status.Active, nowTime, nowTime, 0));
         _partyCAs[party].push(fingerprint);
         emit CARegistered(fingerprint, party, notBefore, notAfter, docTypes, nowTime);
+        emit CACertificatePublished(fingerprint, party, certificateHash, certificate, proofOfPossession);
     }
 
     function suspendCA(bytes32 fingerprint, uint40 effectiveAt, uint8 reason) external {
@@ -157,11 +245,7 @@ contract TrustRegistry is ITrustRegistry {
     function authorizeIssuer(address account, bytes32 caFingerprint, uint64 docTypes) external {
         bytes8 party = _callerParty();
         if (account == address(0)) revert ZeroAddress();
-        if (_issuers[account].status != Status.None) {
-            revert IssuerAlreadyRegistered(account, _issuers[account].party);
-        }
-        bytes8 adminOf = adminParty[account];
-        if (adminOf != bytes8(0) && adminOf != party) revert AccountIsAdminOfAnotherParty(account, adminOf);
+        _requireFreshAccount(account);
         CertificateAuthority storage c = _ownCA(caFingerprint, party);
         if (c.status != Status.Active) revert CANotActive(caFingerprint, c.status);
         if (docTypes == 0) revert EmptyDocumentTypes();
@@ -225,6 +309,27 @@ contract TrustRegistry is ITrustRegistry {
         return _admins[party];
     }
 
+    function consumers(bytes8 party) external view returns (address[] memory) {
+        return _consumers[party];
+    }
+
+    function roleOf(address account) public view returns (Role role, bytes8 party) {
+        if ((party = adminParty[account]) != bytes8(0)) return (Role.Admin, party);
+        // An issuer account stays bound to its party even once revoked: it is never reused for a new role.
+        if ((party = _issuers[account].party) != bytes8(0)) return (Role.Issuer, party);
+        if ((party = consumerParty[account]) != bytes8(0)) return (Role.Consumer, party);
+        return (Role.None, bytes8(0));
+    }
+
+    function adminChange(uint256 changeId) external view returns (AdminChange memory c) {
+        c = _adminChanges[changeId];
+        if (!c.executed && c.party != bytes8(0)) c.approvals = _currentAdminApprovals(changeId, c.party);
+    }
+
+    function caId(bytes8 party, bytes32 certificateHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(party, certificateHash));
+    }
+
     function proposal(uint256 proposalId) external view returns (Proposal memory p) {
         p = _proposals[proposalId];
         if (!p.executed) p.approvals = _currentApprovals(proposalId);
@@ -267,7 +372,13 @@ contract TrustRegistry is ITrustRegistry {
     function recognitionAt(bytes8 recognizer, bytes8 recognized, uint40 time) public view returns (uint64) {
         RecognitionChange[] storage h = _recognition[recognizer][recognized];
         for (uint256 i = h.length; i > 0; --i) {
-            if (h[i - 1].effectiveAt <= time) return h[i - 1].docTypes;
+            if (h[i - 1].effectiveAt <= time) {
+                // Given in an earlier membership of either party: rejoining restores nothing.
+                uint40 since = _memberSince(recognizer, time);
+                uint40 since2 = _memberSince(recognized, time);
+                if (since2 > since) since = since2;
+                return h[i - 1].effectiveAt < since ? 0 : h[i - 1].docTypes;
+            }
         }
         return 0;
     }
@@ -336,17 +447,69 @@ contract TrustRegistry is ITrustRegistry {
         if (!isMember(party)) revert PartyNotMember(party);
     }
 
-    function _checkProposal(ProposalKind kind, bytes8 party, address account, uint16 newThreshold) private view {
+    /// @param proposalId the proposal being executed (its own reservation does not count), or 0.
+    function _checkProposal(ProposalKind kind, bytes8 party, address account, uint16 newThreshold, uint256 proposalId)
+        private
+        view
+    {
         if (kind == ProposalKind.AddParty) {
             if (party == bytes8(0)) revert InvalidPartyId(party);
             if (isMember(party)) revert PartyAlreadyMember(party);
-            if (account == address(0)) revert ZeroAddress();
-            if (adminParty[account] != bytes8(0)) revert AccountAlreadyAdmin(account, adminParty[account]);
+            _requireFreshAccount(account, proposalId);
         } else if (kind == ProposalKind.RemoveParty) {
             if (!isMember(party)) revert PartyNotMember(party);
             if (memberCount == 1) revert CannotRemoveLastParty(party);
-        } else if (newThreshold == 0 || newThreshold > memberCount) {
+        } else if (kind == ProposalKind.SetThreshold && (newThreshold == 0 || newThreshold > memberCount)) {
             revert InvalidThreshold(newThreshold, memberCount);
+        }
+    }
+
+    /// @dev One account, one role, one party: a key is never an admin and an issuer, nor two parties' key.
+    function _requireFreshAccount(address account) private view {
+        _requireFreshAccount(account, 0);
+    }
+
+    function _requireFreshAccount(address account, uint256 ownProposal) private view {
+        if (account == address(0)) revert ZeroAddress();
+        (Role role, bytes8 party) = roleOf(account);
+        if (role != Role.None) revert AccountHasRole(account, party, role);
+        uint256 reservation = _reservedBy[account];
+        if (reservation != 0 && reservation != ownProposal) {
+            Proposal storage p = _proposals[reservation];
+            if (!p.executed && block.timestamp <= p.expiresAt) revert AccountReserved(account, reservation);
+        }
+    }
+
+    /// @dev When the membership of `party` that covers `time` began; 0 if it was not a member then.
+    function _memberSince(bytes8 party, uint40 time) private view returns (uint40) {
+        MembershipChange[] storage h = _membership[party];
+        for (uint256 i = h.length; i > 0; --i) {
+            if (h[i - 1].at <= time) return h[i - 1].member ? h[i - 1].at : type(uint40).max;
+        }
+        return type(uint40).max;
+    }
+
+    function _openAdminChange(uint256 changeId, bytes8 party) private view returns (AdminChange storage c) {
+        c = _adminChanges[changeId];
+        if (c.party == bytes8(0)) revert UnknownAdminChange(changeId);
+        if (c.party != party) revert NotAdminOfParty(msg.sender, c.party);
+        if (c.executed || c.cancelled || block.timestamp > c.expiresAt) revert AdminChangeClosed(changeId);
+    }
+
+    function _approveAdminChange(uint256 changeId) private {
+        address[] storage approvers = _adminChangeApprovers[changeId];
+        for (uint256 i = 0; i < approvers.length; ++i) {
+            if (approvers[i] == msg.sender) revert AdminChangeAlreadyApproved(changeId, msg.sender);
+        }
+        approvers.push(msg.sender);
+        emit AdminChangeApproved(changeId, msg.sender);
+    }
+
+    /// @dev Only approvers that are still admins of the party count.
+    function _currentAdminApprovals(uint256 changeId, bytes8 party) private view returns (uint16 count) {
+        address[] storage approvers = _adminChangeApprovers[changeId];
+        for (uint256 i = 0; i < approvers.length; ++i) {
+            if (adminParty[approvers[i]] == party) ++count;
         }
     }
 
@@ -358,31 +521,35 @@ contract TrustRegistry is ITrustRegistry {
     }
 
     function _approve(uint256 proposalId, bytes8 party) private {
-        if (hasApproved[proposalId][party]) revert AlreadyApproved(proposalId, party);
+        uint256 epoch = _membership[party].length;
+        if (_approvalEpoch[proposalId][party] == epoch) revert AlreadyApproved(proposalId, party);
+        if (!hasApproved[proposalId][party]) _approvers[proposalId].push(party);
         hasApproved[proposalId][party] = true;
-        _approvers[proposalId].push(party);
+        _approvalEpoch[proposalId][party] = epoch;
         emit ProposalApproved(proposalId, party);
     }
 
-    /// @dev Only approvals of parties that are members now count: a removed party's approval lapses.
+    /// @dev Only approvals given in the approver's current membership count: a removed party's approval
+    ///      lapses and does not come back when it rejoins.
     function _currentApprovals(uint256 proposalId) private view returns (uint16 count) {
         bytes8[] storage approvers = _approvers[proposalId];
         for (uint256 i = 0; i < approvers.length; ++i) {
-            if (isMember(approvers[i])) ++count;
+            bytes8 a = approvers[i];
+            if (isMember(a) && _approvalEpoch[proposalId][a] == _membership[a].length) ++count;
         }
     }
 
+    /// @dev A returning party starts afresh: its old issuers were revoked when it left, and recognitions
+    ///      given in its earlier membership do not count (see recognitionAt).
     function _admit(bytes8 party, address admin, uint256 proposalId) private {
         if (party == bytes8(0)) revert InvalidPartyId(party);
         if (isMember(party)) revert PartyAlreadyMember(party);
-        if (admin == address(0)) revert ZeroAddress();
-        if (adminParty[admin] != bytes8(0)) revert AccountAlreadyAdmin(admin, adminParty[admin]);
+        _requireFreshAccount(admin);
         if (_membership[party].length == 0) _parties.push(party);
         _membership[party].push(MembershipChange(true, uint40(block.timestamp)));
         ++memberCount;
         emit PartyAdded(party, admin, proposalId);
         _addAdmin(party, admin);
-        _syncPartyIssuers(party, true);
     }
 
     function _expel(bytes8 party, uint256 proposalId) private {
@@ -401,7 +568,23 @@ contract TrustRegistry is ITrustRegistry {
             emit ThresholdChanged(threshold, memberCount, proposalId);
             threshold = memberCount;
         }
-        _syncPartyIssuers(party, false);
+        address[] storage cons = _consumers[party];
+        while (cons.length > 0) {
+            _dropConsumer(party, cons[cons.length - 1]);
+        }
+        // Its issuer keys are revoked for good (effective now: what they anchored while a member stays
+        // valid), so that a later readmission cannot silently bring them back.
+        address[] storage accounts = _partyIssuers[party];
+        uint40 nowTime = uint40(block.timestamp);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            Issuer storage iss = _issuers[accounts[i]];
+            if (iss.status == Status.Revoked) continue;
+            _issuerHistory[accounts[i]].push(StatusChange(Status.Revoked, nowTime, nowTime, REASON_PARTY_REMOVED));
+            iss.status = Status.Revoked;
+            iss.revokedAt = nowTime;
+            emit IssuerStatusChanged(accounts[i], party, Status.Revoked, nowTime, REASON_PARTY_REMOVED);
+            IDocumentRegistry(documentRegistry).syncIssuer(accounts[i], party, iss.docTypes, false);
+        }
     }
 
     function _addAdmin(bytes8 party, address account) private {
@@ -410,14 +593,25 @@ contract TrustRegistry is ITrustRegistry {
         emit AdminAdded(party, account);
     }
 
-    /// @dev A non-member's issuers must not anchor; a returning member's active issuers may again.
-    function _syncPartyIssuers(bytes8 party, bool member) private {
-        address[] storage accounts = _partyIssuers[party];
-        for (uint256 i = 0; i < accounts.length; ++i) {
-            Issuer storage iss = _issuers[accounts[i]];
-            if (iss.status == Status.Revoked) continue;
-            bool active = member && iss.status == Status.Active && _cas[iss.ca].status == Status.Active;
-            IDocumentRegistry(documentRegistry).syncIssuer(accounts[i], party, iss.docTypes, active);
+    function _removeAdmin(bytes8 party, address account) private {
+        _removeFrom(_admins[party], account);
+        delete adminParty[account];
+        emit AdminRemoved(party, account);
+    }
+
+    function _dropConsumer(bytes8 party, address account) private {
+        _removeFrom(_consumers[party], account);
+        delete consumerParty[account];
+        emit ConsumerRevoked(party, account);
+    }
+
+    function _removeFrom(address[] storage list, address account) private {
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i] == account) {
+                list[i] = list[list.length - 1];
+                list.pop();
+                return;
+            }
         }
     }
 
@@ -477,6 +671,10 @@ contract TrustRegistry is ITrustRegistry {
         uint40 nowTime = uint40(block.timestamp);
         uint40 effective = effectiveAt == 0 ? nowTime : effectiveAt;
         if (effective > nowTime) revert EffectiveTimeInFuture(effective, nowTime);
+        uint40 admitted = _memberSince(recognizer, nowTime);
+        uint40 admitted2 = _memberSince(party, nowTime);
+        if (admitted2 > admitted) admitted = admitted2;
+        if (effective < admitted) revert EffectiveTimeBeforeAdmission(effective, admitted);
         RecognitionChange[] storage h = _recognition[recognizer][party];
         if (h.length > 0 && effective < h[h.length - 1].effectiveAt) {
             revert EffectiveTimeBeforeLastChange(effective, h[h.length - 1].effectiveAt);
