@@ -3,6 +3,15 @@
 A document's digest must depend on what it says, not on how a tool happened to serialize it,
 so JSON is canonicalized with RFC 8785 (JCS) and XML with W3C Canonical XML 2.0. Other formats
 (PDF, images, ...) have no canonical form we can rely on and are hashed byte for byte.
+
+XML is canonicalized without comments, so ``<ID>123<!---->ABC</ID>`` has the digest of
+``<ID>123ABC</ID>`` while lxml's ``.text`` and minidom read ``123``: a document that verifies would
+be read differently by the system it is handed to. Canonicalizing with comments would not help, as
+the document with the comment would still verify while its readers disagree. So a comment or a
+processing instruction anywhere inside the root element is refused, wherever it stands and whether
+or not text surrounds it: no reader of element content can then be split by one. Outside the root
+element (e.g. before it) they cannot split any value and stay accepted as before: comments out of
+the digest, processing instructions in it, as C14N 2.0 has it, so digests already anchored hold.
 """
 
 from __future__ import annotations
@@ -167,7 +176,8 @@ class _Refused(Exception):
 
 
 class _C14NTarget(ET.C14NWriterTarget):
-    """C14N 2.0 writer that refuses DTDs and bounds the structure its per-element work grows with.
+    """C14N 2.0 writer that refuses DTDs, comments and processing instructions inside the root
+    element (see the module docstring), and bounds the structure its per-element work grows with.
 
     The stdlib writer looks names up by walking every open element and every namespace in scope,
     so without bounds a few MB of nesting or of namespace declarations would take hours.
@@ -204,6 +214,21 @@ class _C14NTarget(ET.C14NWriterTarget):
         self._in_scope -= self._declared.pop()
         super().end(tag)
 
+    # _declared holds one entry per open element, so it is empty before and after the root element.
+    def comment(self, text: str) -> None:
+        if self._declared:
+            raise _NodeInsideRoot("a comment")
+        super().comment(text)
+
+    def pi(self, target: str, data: str) -> None:
+        if self._declared:
+            raise _NodeInsideRoot(f"a processing instruction <?{target}?>")
+        super().pi(target, data)
+
+
+class _NodeInsideRoot(_Refused):
+    """A comment or processing instruction inside the root element; the message names which."""
+
 
 def _canonical_xml(data: bytes, name: str) -> bytes:
     parts: list[str] = []
@@ -214,6 +239,14 @@ def _canonical_xml(data: bytes, name: str) -> bytes:
         for start in range(0, len(view), _XML_FEED_CHUNK):
             parser.feed(view[start : start + _XML_FEED_CHUNK])
         parser.close()
+    except _NodeInsideRoot as exc:
+        line = _line_of_first_node_inside_root(data)
+        where = f" at line {line}" if line is not None else ""
+        raise DocumentError(
+            f"{name}: XML has {exc}{where} inside its root element, where readers disagree on the "
+            "text around it (some stop at it, the digest reads through it); remove comments and "
+            "processing instructions from inside the root element"
+        ) from None
     except _Refused as exc:
         raise DocumentError(f"{name}: {exc}") from None
     except ET.ParseError as exc:
@@ -223,3 +256,45 @@ def _canonical_xml(data: bytes, name: str) -> bytes:
             f"{name}: not well-formed XML at line {line} column {column + 1}: {reason}"
         ) from exc
     return "".join(parts).encode("utf-8")
+
+
+class _Found(Exception):
+    """Stops the second pass at the refused node rather than parsing the rest of the document."""
+
+
+def _line_of_first_node_inside_root(data: bytes) -> int | None:
+    """Line of the comment or processing instruction that _C14NTarget refused.
+
+    ElementTree's C parser does not tell its target where it is, so only this error path parses
+    again, with expat itself. It stops at the same node: everything before that node has just
+    been parsed under our limits, and without namespace processing expat accepts at least as much.
+    """
+    scanner = expat.ParserCreate()
+    depth = 0
+    lines: list[int] = []
+
+    def start(_name: str, _attrs: object) -> None:
+        nonlocal depth
+        depth += 1
+
+    def end(_name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def node(*_: str) -> None:
+        if depth:
+            lines.append(scanner.CurrentLineNumber)
+            raise _Found
+
+    scanner.StartElementHandler = start
+    scanner.EndElementHandler = end
+    scanner.CommentHandler = node
+    scanner.ProcessingInstructionHandler = node
+    view = memoryview(data)
+    try:
+        for begin in range(0, len(view), _XML_FEED_CHUNK):
+            scanner.Parse(bytes(view[begin : begin + _XML_FEED_CHUNK]), False)
+        scanner.Parse(b"", True)
+    except (_Found, expat.ExpatError):
+        pass
+    return lines[0] if lines else None

@@ -25,7 +25,10 @@ from anchor.pki import (
 )
 from anchor.signing import validate_chain
 
-NOW = dt.datetime.now(dt.UTC)
+# Certificates start at a fixed time and are validated at a fixed time, so that no result depends on
+# the wall clock, nor on how long after collection a test (or a module-scoped fixture) runs.
+VALID_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+NOW = VALID_FROM + dt.timedelta(days=1)
 
 
 def load(path: Path) -> x509.Certificate:
@@ -34,7 +37,7 @@ def load(path: Path) -> x509.Certificate:
 
 @pytest.fixture(scope="module")
 def sg(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
-    return init_pki("SG", tmp_path_factory.mktemp("sg"), p12_password="s3cret")
+    return init_pki("SG", tmp_path_factory.mktemp("sg"), valid_from=VALID_FROM, p12_password="s3cret")
 
 
 def test_writes_the_expected_files_with_private_keys_0600(sg: PkiPaths) -> None:
@@ -107,7 +110,7 @@ def test_p12_holds_key_cert_and_issuing_ca(sg: PkiPaths) -> None:
 def test_every_key_type_passes_chain_validation(
     tmp_path: Path, key_type: str, signer_key_class: type, ca_key_class: type
 ) -> None:
-    paths = init_pki("TH", tmp_path, key_type=key_type)
+    paths = init_pki("TH", tmp_path, key_type=key_type, valid_from=VALID_FROM)
     root, issuing, signer = load(paths.root_ca), load(paths.issuing_ca), load(paths.signer_cert)
     assert isinstance(signer.public_key(), signer_key_class)
     assert isinstance(root.public_key(), ca_key_class)  # Ed25519 signers get EC CAs
@@ -126,10 +129,14 @@ def test_validity_window(tmp_path: Path) -> None:
 def test_issue_signer_from_existing_ca(sg: PkiPaths) -> None:
     ca, ca_key = load_ca(sg.issuing_ca, sg.issuing_ca_key)
     key = generate_key("ec-p256")
-    plain = issue_signer("SG", key.public_key(), ca, ca_key, ekus=None, common_name="no eku")
+    plain = issue_signer(
+        "SG", key.public_key(), ca, ca_key, valid_from=VALID_FROM, ekus=None, common_name="no eku"
+    )
     with pytest.raises(x509.ExtensionNotFound):
         plain.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    client = issue_signer("SG", key.public_key(), ca, ca_key, ekus=[ExtendedKeyUsageOID.CLIENT_AUTH])
+    client = issue_signer(
+        "SG", key.public_key(), ca, ca_key, valid_from=VALID_FROM, ekus=[ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
     assert list(client.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
         ExtendedKeyUsageOID.CLIENT_AUTH
     ]
@@ -138,17 +145,17 @@ def test_issue_signer_from_existing_ca(sg: PkiPaths) -> None:
         "SG", key.public_key(), ca, ca_key, valid_from=dt.datetime(2020, 1, 1, tzinfo=dt.UTC), not_after=end
     )
     assert old.not_valid_after_utc == end
-    no_ds = issue_signer("SG", key.public_key(), ca, ca_key, digital_signature=False)
+    no_ds = issue_signer("SG", key.public_key(), ca, ca_key, valid_from=VALID_FROM, digital_signature=False)
     assert not no_ds.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
 
 
 def test_refuses_bad_parameters(tmp_path: Path, sg: PkiPaths) -> None:
     with pytest.raises(PKIError, match="two-letter"):
-        init_pki("Singapore", tmp_path)
+        init_pki("Singapore", tmp_path, valid_from=VALID_FROM)
     with pytest.raises(PKIError, match="unknown key type"):
-        init_pki("SG", tmp_path, key_type="dsa-1024")
+        init_pki("SG", tmp_path, key_type="dsa-1024", valid_from=VALID_FROM)
     with pytest.raises(PKIError, match="cannot be used for a CA"):
-        init_pki("SG", tmp_path, ca_key_type="ed25519")
+        init_pki("SG", tmp_path, ca_key_type="ed25519", valid_from=VALID_FROM)
     with pytest.raises(PKIError, match="timezone-aware"):
         init_pki("SG", tmp_path, valid_from=dt.datetime(2030, 1, 1))
     with pytest.raises(PKIError, match="does not belong"):
@@ -160,6 +167,7 @@ def test_refuses_bad_parameters(tmp_path: Path, sg: PkiPaths) -> None:
             generate_key("ec-p256").public_key(),
             ca,
             ca_key,
+            valid_from=VALID_FROM,
             not_after=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
         )
 
@@ -193,7 +201,7 @@ def test_verifier_refuses_ed25519_and_small_rsa_cas(
     """Why init_pki refuses these CA key types: the web-PKI CA profile rejects chains through them."""
     root = _self_signed_ca(ca_key)
     signer_key = generate_key("ec-p256")
-    signer = issue_signer("SG", signer_key.public_key(), root, ca_key, days=5)
+    signer = issue_signer("SG", signer_key.public_key(), root, ca_key, valid_from=VALID_FROM, days=5)
     with pytest.raises(PKIError):
         validate_chain(signer, [], [root], NOW)
 
@@ -201,6 +209,6 @@ def test_verifier_refuses_ed25519_and_small_rsa_cas(
 def test_make_root_ca_is_usable_on_its_own() -> None:
     key = generate_key("ec-p384")
     assert isinstance(key, ec.EllipticCurvePrivateKey)
-    root = make_root_ca("SG", key)
+    root = make_root_ca("SG", key, valid_from=VALID_FROM)
     assert root.signature_hash_algorithm is not None
     assert root.signature_hash_algorithm.name == "sha384"  # web-PKI: P-384 signs with SHA-384

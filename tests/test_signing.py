@@ -27,7 +27,12 @@ from anchor.signing import (
     verify_signature,
 )
 
-NOW = dt.datetime.now(dt.UTC)
+# Certificates start at a fixed time and are checked at a fixed time, so that no result depends on the
+# wall clock, nor on how long after collection a test (or a module-scoped fixture) runs. Loading a
+# signer from files checks validity against the wall clock, so tests load with check_validity=False
+# and check validity through Signer(..., now=...).
+VALID_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+NOW = VALID_FROM + dt.timedelta(days=1)
 ROOT = bytes(range(32))
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -39,17 +44,18 @@ def load(path: Path) -> x509.Certificate:
 @pytest.fixture(scope="module", params=["ec-p256", "ec-p384", "rsa-2048", "ed25519"])
 def pki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, PkiPaths]:
     key_type: str = request.param
-    return key_type, init_pki("SG", tmp_path_factory.mktemp(key_type), key_type=key_type, p12_password="pw")
+    directory = tmp_path_factory.mktemp(key_type)
+    return key_type, init_pki("SG", directory, key_type=key_type, valid_from=VALID_FROM, p12_password="pw")
 
 
 @pytest.fixture(scope="module")
 def sg(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
-    return init_pki("SG", tmp_path_factory.mktemp("sg"))
+    return init_pki("SG", tmp_path_factory.mktemp("sg"), valid_from=VALID_FROM)
 
 
 @pytest.fixture(scope="module")
 def th(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
-    return init_pki("TH", tmp_path_factory.mktemp("th"))
+    return init_pki("TH", tmp_path_factory.mktemp("th"), valid_from=VALID_FROM)
 
 
 # --- the signed message -----------------------------------------------------------------------------
@@ -119,8 +125,8 @@ EXPECTED_ALG = {
 def test_sign_and_verify_round_trip(pki: tuple[str, PkiPaths]) -> None:
     key_type, paths = pki
     for signer in (
-        Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca]),
-        Signer.from_pkcs12(paths.signer_p12, "pw"),
+        Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca], check_validity=False),
+        Signer.from_pkcs12(paths.signer_p12, "pw", check_validity=False),
     ):
         assert signer.alg == EXPECTED_ALG[key_type]
         assert signer.certificates == [load(paths.signer_cert), load(paths.issuing_ca)]
@@ -140,7 +146,7 @@ def test_sign_and_verify_round_trip(pki: tuple[str, PkiPaths]) -> None:
 
 def test_signature_from_another_key_fails(sg: PkiPaths, th: PkiPaths) -> None:
     msg = batch_message(ROOT, 5, 2, 1, REGISTRY)
-    sig = Signer.from_pem(sg.signer_key, sg.signer_cert).sign(msg)
+    sig = Signer.from_pem(sg.signer_key, sg.signer_cert, check_validity=False).sign(msg)
     assert verify_signature(load(sg.signer_cert), sig.alg, sig.value, msg)
     assert not verify_signature(load(th.signer_cert), sig.alg, sig.value, msg)
 
@@ -151,14 +157,14 @@ def test_unknown_algorithm_raises(sg: PkiPaths) -> None:
 
 
 def test_ecdsa_signature_is_der(sg: PkiPaths) -> None:
-    sig = Signer.from_pem(sg.signer_key, sg.signer_cert).sign(b"m")
+    sig = Signer.from_pem(sg.signer_key, sg.signer_cert, check_validity=False).sign(b"m")
     r, s = decode_dss_signature(sig.value)
     assert r > 0 and s > 0
 
 
 def test_rsa_pss_salt_is_digest_length(tmp_path: Path) -> None:
-    paths = init_pki("SG", tmp_path, key_type="rsa-2048")
-    signer = Signer.from_pem(paths.signer_key, paths.signer_cert)
+    paths = init_pki("SG", tmp_path, key_type="rsa-2048", valid_from=VALID_FROM)
+    signer = Signer.from_pem(paths.signer_key, paths.signer_cert, check_validity=False)
     cert = load(paths.signer_cert)
     pub = cert.public_key()
     assert isinstance(pub, rsa.RSAPublicKey)
@@ -173,7 +179,7 @@ def test_rsa_pss_salt_is_digest_length(tmp_path: Path) -> None:
 
 
 def test_p384_key_with_sha256_alg_is_not_accepted(tmp_path: Path) -> None:
-    paths = init_pki("SG", tmp_path, key_type="ec-p384")
+    paths = init_pki("SG", tmp_path, key_type="ec-p384", valid_from=VALID_FROM)
     key = serialization.load_pem_private_key(paths.signer_key.read_bytes(), None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     value = key.sign(b"m", ec.ECDSA(hashes.SHA256()))
@@ -186,6 +192,7 @@ def test_p384_key_with_sha256_alg_is_not_accepted(tmp_path: Path) -> None:
 def _write_signer(tmp_path: Path, sg: PkiPaths, **kwargs: object) -> tuple[Path, Path]:
     ca, ca_key = load_ca(sg.issuing_ca, sg.issuing_ca_key)
     key = generate_key("ec-p256")
+    kwargs.setdefault("valid_from", VALID_FROM)
     cert = issue_signer("SG", key.public_key(), ca, ca_key, **kwargs)  # type: ignore[arg-type]
     (tmp_path / "k.pem").write_bytes(key_pem(key))
     (tmp_path / "c.pem").write_bytes(cert_pem(cert))
@@ -198,8 +205,6 @@ def _write_signer(tmp_path: Path, sg: PkiPaths, **kwargs: object) -> tuple[Path,
         ({"ekus": None}, "documentSigning"),
         ({"ekus": [ExtendedKeyUsageOID.CLIENT_AUTH]}, "documentSigning"),
         ({"digital_signature": False}, "digitalSignature"),
-        ({"valid_from": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "days": 30}, "expired"),
-        ({"valid_from": NOW + dt.timedelta(days=3), "days": 30}, "not valid until"),
     ],
 )
 def test_signer_refuses_unfit_certificates(
@@ -207,7 +212,23 @@ def test_signer_refuses_unfit_certificates(
 ) -> None:
     key_path, cert_path = _write_signer(tmp_path, sg, **kwargs)
     with pytest.raises(SigningError, match=message):
-        Signer.from_pem(key_path, cert_path)
+        Signer.from_pem(key_path, cert_path, check_validity=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"valid_from": dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "days": 30}, "expired"),
+        ({"valid_from": NOW + dt.timedelta(days=3), "days": 30}, "not valid until"),
+    ],
+)
+def test_signer_refuses_certificates_outside_their_validity(
+    tmp_path: Path, sg: PkiPaths, kwargs: dict[str, object], message: str
+) -> None:
+    key_path, cert_path = _write_signer(tmp_path, sg, **kwargs)
+    key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+    with pytest.raises(SigningError, match=message):
+        Signer(key, [load(cert_path)], now=NOW)
 
 
 def test_validity_check_can_be_disabled(tmp_path: Path, sg: PkiPaths) -> None:
@@ -220,7 +241,7 @@ def test_validity_check_can_be_disabled(tmp_path: Path, sg: PkiPaths) -> None:
 
 def test_signer_refuses_key_of_another_cert(sg: PkiPaths, th: PkiPaths) -> None:
     with pytest.raises(SigningError, match="does not match signing certificate"):
-        Signer.from_pem(th.signer_key, sg.signer_cert)
+        Signer.from_pem(th.signer_key, sg.signer_cert, check_validity=False)
 
 
 def test_signer_refuses_unreadable_material(tmp_path: Path, sg: PkiPaths) -> None:
@@ -243,10 +264,10 @@ def test_pkcs12_wrong_password(pki: tuple[str, PkiPaths]) -> None:
 def test_chain_is_ordered_and_foreign_certs_refused(tmp_path: Path, sg: PkiPaths, th: PkiPaths) -> None:
     bundle = tmp_path / "chain.pem"
     bundle.write_bytes(sg.root_ca.read_bytes() + sg.issuing_ca.read_bytes())  # reversed on purpose
-    signer = Signer.from_pem(sg.signer_key, sg.signer_cert, [bundle])
+    signer = Signer.from_pem(sg.signer_key, sg.signer_cert, [bundle], check_validity=False)
     assert signer.certificates == [load(sg.signer_cert), load(sg.issuing_ca), load(sg.root_ca)]
     with pytest.raises(SigningError, match="not in the signing certificate's issuer chain"):
-        Signer.from_pem(sg.signer_key, sg.signer_cert, [sg.issuing_ca, th.issuing_ca])
+        Signer.from_pem(sg.signer_key, sg.signer_cert, [sg.issuing_ca, th.issuing_ca], check_validity=False)
 
 
 def test_signature_dataclass_is_plain() -> None:
@@ -312,7 +333,8 @@ def test_validate_chain_requires_document_signing_profile(
     sg: PkiPaths, kwargs: dict[str, object], message: str
 ) -> None:
     ca, ca_key = load_ca(sg.issuing_ca, sg.issuing_ca_key)
-    cert = issue_signer("SG", generate_key("ec-p256").public_key(), ca, ca_key, **kwargs)  # type: ignore[arg-type]
+    public_key = generate_key("ec-p256").public_key()
+    cert = issue_signer("SG", public_key, ca, ca_key, valid_from=VALID_FROM, **kwargs)  # type: ignore[arg-type]
     with pytest.raises(PKIError, match=message):
         validate_chain(cert, [ca], [load(sg.root_ca)], NOW)
 
