@@ -1,4 +1,4 @@
-"""Proof bundles: the per-document JSON evidence (format: docs/bundle.md, schema: schemas/bundle-v1.json).
+"""Proof bundles: the per-document JSON evidence (format: docs/bundle.md, schema: schemas/bundle-v2.json).
 
 Loading validates everything that can be checked without keys or a chain node (shapes, lengths,
 leaf hash, proof length); verifying signature, certificate chain and on-chain anchor is the
@@ -33,11 +33,11 @@ from pydantic.alias_generators import to_camel
 from .doctypes import MAX_TYPE_ID, type_name
 from .errors import BundleError, SigningError
 from .inputs import MAX_TIME
-from .leaf import leaf_hash
+from .leaf import NO_TERMS, Terms, leaf_hash
 from .merkle import proof_length, verify_inclusion
 from .signing import ALGORITHMS, Signature, batch_message, verify_signature
 
-MEDIA_TYPE: Final = "application/vnd.trustanchor.bundle.v1+json"
+MEDIA_TYPE: Final = "application/vnd.trustanchor.bundle.v2+json"
 _MEDIA_TYPE_RE = re.compile(r"application/vnd\.trustanchor\.bundle\.v(\d+)\+json")
 U64_MAX = (1 << 64) - 1
 MAX_CERTIFICATES = 8
@@ -193,6 +193,45 @@ class Leaf(_Model):
     hash: Hex32
 
 
+class DocumentTerms(_Model):
+    """The terms the leaf commits to (leaf v2); null means open."""
+
+    destination: str | None = None
+    valid_from: Time | None = None
+    valid_until: Time | None = None
+    quantity: Annotated[int, Field(ge=1, le=U64_MAX)] | None = None
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> DocumentTerms:
+        self.terms()  # LeafError is a ValueError: pydantic reports it with the field path
+        if self.destination is not None and self.destination != self.destination.upper():
+            raise ValueError(f"destination {self.destination!r} must be a party code in capitals")
+        return self
+
+    def terms(self) -> Terms:
+        return Terms(
+            self.destination or "",
+            self.valid_from or 0,
+            self.valid_until or 0,
+            self.quantity or 0,
+            self.unit or "",
+        )
+
+    @classmethod
+    def of(cls, terms: Terms) -> DocumentTerms:
+        return cls.model_construct(
+            destination=terms.destination or None,
+            valid_from=terms.valid_from or None,
+            valid_until=terms.valid_until or None,
+            quantity=terms.quantity or None,
+            unit=terms.unit or None,
+        )
+
+
+OPEN_TERMS = DocumentTerms()
+
+
 class Proof(_Model):
     index: U64
     tree_size: PositiveU64
@@ -281,6 +320,7 @@ class Anchor(_Model):
 
 
 class Supersedes(_Model):
+    issuer: Address
     root: Hex32
     leaf: Hex32
 
@@ -292,8 +332,9 @@ def _hex(value: bytes | str) -> str:
 
 
 class Bundle(_Model):
-    media_type: Literal["application/vnd.trustanchor.bundle.v1+json"] = MEDIA_TYPE
+    media_type: Literal["application/vnd.trustanchor.bundle.v2+json"] = MEDIA_TYPE
     document: Document
+    terms: DocumentTerms = OPEN_TERMS
     leaf: Leaf
     proof: Proof
     batch: Batch
@@ -306,11 +347,12 @@ class Bundle(_Model):
             self.document.document_type_id,
             bytes.fromhex(self.leaf.salt[2:]),
             bytes.fromhex(self.document.digest[2:]),
+            self.terms.terms(),
         )
         if bytes.fromhex(self.leaf.hash[2:]) != expected:
             raise ValueError(
                 "leaf.hash does not match the leaf computed from document.documentTypeId, "
-                "leaf.salt and document.digest"
+                "terms, leaf.salt and document.digest"
             )
         return self
 
@@ -345,6 +387,7 @@ class Bundle(_Model):
             d.digest[2:],
             _ENCODE(d.document_type),
             d.document_type_id,
+            _render_terms(self.terms),
             leaf.salt[2:],
             leaf.hash[2:],
             proof.index,
@@ -362,6 +405,8 @@ class Bundle(_Model):
             self.document.document_type_id,
             self.anchor.chain_id,
             self.anchor.registry,
+            self.anchor.party,
+            self.anchor.issuer,
         )
 
     def proof_valid(self) -> bool:
@@ -419,7 +464,8 @@ def _precheck(data: str | bytes) -> None:
     match = _MEDIA_TYPE_RE.fullmatch(media_type) if isinstance(media_type, str) else None
     if match:
         raise BundleError(
-            f"unsupported bundle version v{match.group(1)} (mediaType {media_type}); this library reads v1"
+            f"unsupported bundle version v{match.group(1)} (mediaType {media_type}); this library reads "
+            "v2 (a v1 bundle was anchored on registries v1: ask the issuer to re-issue the document)"
         )
     raise BundleError(f"not a proof bundle: mediaType {_short(media_type)} is not {MEDIA_TYPE}")
 
@@ -491,6 +537,7 @@ def _render(
     digest: str,
     document_type: str,
     document_type_id: int,
+    terms: str,
     salt: str,
     leaf: str,
     index: int,
@@ -507,6 +554,7 @@ def _render(
         f'    "mediaType": {media_type},\n    "canonicalization": "{canonicalization}",\n'
         f'    "digest": "0x{digest}",\n    "documentType": {document_type},\n'
         f'    "documentTypeId": {document_type_id}\n  }},\n'
+        f'  "terms": {terms},\n'
         f'  "leaf": {{\n    "salt": "0x{salt}",\n    "hash": "0x{leaf}"\n  }},\n'
         f'  "proof": {{\n    "index": {index},\n    "treeSize": {tree_size},\n'
         f'    "path": {path_json}\n  }},\n'
@@ -531,7 +579,23 @@ def _render_shared(batch: Batch, anchor: Anchor) -> str:
 def _render_supersedes(supersedes: Supersedes | None) -> str:
     if supersedes is None:
         return "null"
-    return f'{{\n    "root": "{supersedes.root}",\n    "leaf": "{supersedes.leaf}"\n  }}'
+    return (
+        f'{{\n    "issuer": "{supersedes.issuer}",\n    "root": "{supersedes.root}",\n'
+        f'    "leaf": "{supersedes.leaf}"\n  }}'
+    )
+
+
+def _render_terms(t: DocumentTerms) -> str:
+    def v(x: object) -> str:
+        return "null" if x is None else _ENCODE(x)
+
+    return (
+        f'{{\n    "destination": {v(t.destination)},\n    "validFrom": {v(t.valid_from)},\n'
+        f'    "validUntil": {v(t.valid_until)},\n    "quantity": {v(t.quantity)},\n    "unit": {v(t.unit)}\n  }}'
+    )
+
+
+_OPEN_TERMS_JSON = _render_terms(OPEN_TERMS)
 
 
 class BundleWriter:
@@ -553,7 +617,13 @@ class BundleWriter:
         self._media_types: dict[str, str] = {}
         try:
             message = batch_message(
-                bytes.fromhex(batch.root[2:]), tree_size, doc_type_id, anchor.chain_id, anchor.registry
+                bytes.fromhex(batch.root[2:]),
+                tree_size,
+                doc_type_id,
+                anchor.chain_id,
+                anchor.registry,
+                anchor.party,
+                anchor.issuer,
             )
         except SigningError as exc:
             raise BundleError(str(exc)) from None
@@ -561,7 +631,8 @@ class BundleWriter:
         # One verification per batch catches a signature made for another root, type, chain or registry.
         if not verify_signature(cert, batch.signature.alg, base64.b64decode(batch.signature.value), message):
             raise BundleError(
-                "batch signature does not verify for this root, tree size, document type, chain and registry"
+                "batch signature does not verify for this root, tree size, document type, chain, registry, "
+                "party and issuer account"
             )
 
     def render(
@@ -576,10 +647,11 @@ class BundleWriter:
         path: Sequence[bytes],
         leaf_hash: bytes | None = None,
         supersedes: Supersedes | None = None,
+        terms: Terms = NO_TERMS,
     ) -> str:
         """The bundle's JSON text, identical to ``build(...).to_json()`` but about 3x cheaper."""
         media_type_json, leaf = self._check(
-            name, media_type, canonicalization, digest, salt, index, leaf_hash
+            name, media_type, canonicalization, digest, salt, index, leaf_hash, terms
         )
         return _render(
             _ENCODE(name),
@@ -588,6 +660,7 @@ class BundleWriter:
             digest.hex(),
             self._type_name_json,
             self.doc_type_id,
+            _OPEN_TERMS_JSON if terms.open else _render_terms(DocumentTerms.of(terms)),
             salt.hex(),
             leaf.hex(),
             index,
@@ -609,9 +682,10 @@ class BundleWriter:
         path: Sequence[bytes],
         leaf_hash: bytes | None = None,
         supersedes: Supersedes | None = None,
+        terms: Terms = NO_TERMS,
     ) -> Bundle:
         """A ``Bundle`` object without pydantic validation (``model_construct``), for callers that keep objects."""
-        _, leaf = self._check(name, media_type, canonicalization, digest, salt, index, leaf_hash)
+        _, leaf = self._check(name, media_type, canonicalization, digest, salt, index, leaf_hash, terms)
         return Bundle.model_construct(
             media_type=MEDIA_TYPE,
             document=Document.model_construct(
@@ -622,6 +696,7 @@ class BundleWriter:
                 document_type=self._type_name,
                 document_type_id=self.doc_type_id,
             ),
+            terms=OPEN_TERMS if terms.open else DocumentTerms.of(terms),
             leaf=Leaf.model_construct(salt="0x" + salt.hex(), hash="0x" + leaf.hex()),
             proof=Proof.model_construct(
                 index=index, tree_size=self.tree_size, path=tuple(["0x" + h.hex() for h in path])
@@ -640,6 +715,7 @@ class BundleWriter:
         salt: bytes,
         index: int,
         leaf_hash: bytes | None,
+        terms: Terms,
     ) -> tuple[str, bytes]:
         """Validate the caller-supplied parts; return the JSON-encoded media type and the leaf hash."""
         if not 0 <= index < self.tree_size:
@@ -660,7 +736,7 @@ class BundleWriter:
                 raise BundleError(f"document.mediaType: {exc}") from None
             media_type_json = self._media_types[media_type] = _ENCODE(media_type)
         if leaf_hash is None:
-            leaf_hash = _leaf_hash(self.doc_type_id, salt, digest)
+            leaf_hash = _leaf_hash(self.doc_type_id, salt, digest, terms)
         return media_type_json, leaf_hash
 
 

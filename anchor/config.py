@@ -59,6 +59,9 @@ class FoundingParty(_Strict):
 class DeployConfig(_Strict):
     threshold: int = Field(default=2, ge=1)
     proposal_lifetime_seconds: int = Field(default=604800, ge=60)
+    # A single admin's change of its party's admins waits this long, cancellable by the other admins.
+    admin_delay_seconds: int = Field(default=172800, ge=0, lt=1 << 40)
+    one_time_types: list[str] = ["cites-permit"]
     parties: list[FoundingParty] = Field(min_length=1)
     deployer: str = "dev:0"
 

@@ -16,7 +16,15 @@ from ._internal.abi import ARTIFACTS, ContractABI
 from .chain import Chain
 from .errors import ConfigError, DeploymentError
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+# Version 1 manifests name registries without roles, terms or issuer-keyed batches (issue 9/10): the
+# library refuses them rather than mixing versions.
+_V1_ADVICE = (
+    "it names registries v1, which this version of Trust Anchor no longer speaks to (v2 adds roles, "
+    "document terms and issuer-bound batches): deploy v2 with `trustanchor deploy --force`, re-register "
+    "CAs, issuers and recognitions, and re-issue documents; keep the v1 manifest for audits with the "
+    "earlier release"
+)
 
 
 def create_address(sender: str, nonce: int) -> str:
@@ -90,6 +98,8 @@ class Manifest:
     def from_json(cls, text: str, *, source: str = "manifest") -> Manifest:
         try:
             d = json.loads(text)
+            if d.get("manifestVersion") == 1:
+                raise ConfigError(f"{source}: {_V1_ADVICE}")
             if d.get("manifestVersion") != MANIFEST_VERSION:
                 raise ConfigError(f"{source}: unsupported manifest version {d.get('manifestVersion')!r}")
 
@@ -167,6 +177,8 @@ def deploy(
     threshold: int,
     proposal_lifetime: int,
     *,
+    admin_delay: int = 172800,
+    one_time_types: int = 1,
     network: str = "local",
 ) -> Manifest:
     """Deploy DocumentRegistry then TrustRegistry, each bound immutably to the other's address."""
@@ -180,7 +192,9 @@ def deploy(
     ids = [party_id(p) for p, _ in parties]
     admins = [to_checksum_address(a) for _, a in parties]
     trust_receipt = chain.transact(
-        deployer, None, trust_abi.encode_constructor(ids, admins, threshold, proposal_lifetime, doc_address)
+        deployer, None, trust_abi.encode_constructor(
+            ids, admins, threshold, proposal_lifetime, admin_delay, one_time_types, doc_address
+        ),
     )
     if to_checksum_address(trust_receipt.contract_address or "") != trust_address:
         raise DeploymentError(
@@ -204,6 +218,8 @@ def deploy(
             "parties": [{"id": p, "admin": a} for p, a in zip([p for p, _ in parties], admins, strict=True)],
             "threshold": threshold,
             "proposalLifetimeSeconds": proposal_lifetime,
+            "adminDelaySeconds": admin_delay,
+            "oneTimeTypes": one_time_types,
         },
         deployed_at=int(time.time()),
     )

@@ -17,7 +17,7 @@ from .bundle import Anchor, Batch, Bundle, BundleWriter
 from .canonical import Digest
 from .doctypes import type_id, type_name
 from .errors import ConfigError
-from .leaf import leaf_hashes, new_salts
+from .leaf import NO_TERMS, Terms, leaf_hashes, new_salts
 from .merkle import MerkleTree
 from .registry import Registries, Status
 from .signing import Signature, Signer, batch_message
@@ -28,10 +28,12 @@ ROOTS_PER_TRANSACTION = 50
 
 @dataclass(frozen=True)
 class DocumentInput:
-    """A document already reduced to its canonical digest; `name` is informative (the file name)."""
+    """A document already reduced to its canonical digest; `name` is informative (the file name).
+    `terms` are what its leaf commits to and a border enforces (destination, validity, quantity)."""
 
     name: str
     digest: Digest
+    terms: Terms = NO_TERMS
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class IssueResult:
 
 @dataclass(frozen=True)
 class SignedBatch:
-    """Documents of one type, each given a fresh salt and hashed into a leaf, in one Merkle tree whose
-    root (with the tree size, type, chain and registry) the issuer's document-signing key signed."""
+    """Documents of one type, each given a fresh salt and hashed with its terms into a leaf, in one Merkle
+    tree whose root (with the tree size, type, chain, registry, party and issuer account) the issuer's
+    document-signing key signed."""
 
     doc_type_id: int
     salts: list[bytes]
@@ -79,15 +82,25 @@ class SignedBatch:
 
     @classmethod
     def sign(
-        cls, signer: Signer, digests: Sequence[bytes], doc_type_id: int, chain_id: int, registry: str
+        cls,
+        signer: Signer,
+        digests: Sequence[bytes],
+        doc_type_id: int,
+        chain_id: int,
+        registry: str,
+        party: str,
+        issuer: str,
+        terms: Sequence[Terms] | None = None,
     ) -> SignedBatch:
         if not 1 <= len(digests) <= MAX_BATCH:
             raise ConfigError(f"a batch holds 1..{MAX_BATCH} documents, not {len(digests)}")
         salts = new_salts(len(digests))
-        leaves = leaf_hashes(doc_type_id, salts, digests)
+        if terms is not None and all(t.open for t in terms):
+            terms = None
+        leaves = leaf_hashes(doc_type_id, salts, digests, terms)
         tree = MerkleTree(leaves)
-        signature = signer.sign(batch_message(tree.root, tree.size, doc_type_id, chain_id, registry))
-        return cls(doc_type_id, salts, leaves, tree, signature)
+        message = batch_message(tree.root, tree.size, doc_type_id, chain_id, registry, party, issuer)
+        return cls(doc_type_id, salts, leaves, tree, signer.sign(message))
 
 
 class DocumentIssuer:
@@ -124,6 +137,26 @@ class DocumentIssuer:
             )
         return issuer.party
 
+    def _check_terms(self, terms: Sequence[Terms], doc_type_id: int) -> None:
+        """Refuse terms a border could never honour before anything is signed or anchored."""
+        members: set[str] | None = None
+        one_time = None
+        for t in terms:
+            if t.destination:
+                if members is None:
+                    members = {p for p in self.reg.trust.parties() if self.reg.trust.is_member(p)}
+                if t.destination not in members:
+                    raise ConfigError(
+                        f"destination {t.destination!r} is not a member party (members: {', '.join(sorted(members))})"
+                    )
+            if t.quantity:
+                if one_time is None:
+                    one_time = self.reg.trust.one_time_doc_types()
+                if not one_time >> doc_type_id & 1:
+                    raise ConfigError(
+                        f"{type_name(doc_type_id)} is not a one-time document type: a quantity could never be endorsed"
+                    )
+
     def issue(
         self,
         documents: Sequence[DocumentInput],
@@ -140,9 +173,14 @@ class DocumentIssuer:
         registry = self.reg.manifest.document_registry.address
         chain_id = self.reg.chain.chain_id
         digests = [d.digest.digest for d in documents]
+        terms = [d.terms for d in documents]
+        self._check_terms(terms, tid)
         starts = range(0, len(documents), self.max_batch)
+        n = self.max_batch
         batches = [
-            SignedBatch.sign(self.signer, digests[i : i + self.max_batch], tid, chain_id, registry)
+            SignedBatch.sign(
+                self.signer, digests[i : i + n], tid, chain_id, registry, party, self.account.address, terms[i : i + n]
+            )
             for i in starts
         ]
 
@@ -198,6 +236,7 @@ class DocumentIssuer:
                     index=j,
                     path=path,
                     leaf_hash=b.leaves[j],
+                    terms=documents[k].terms,
                 )
                 result.documents.append(
                     IssuedDocument(

@@ -6,14 +6,17 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from ._internal.abi import ContractABI
 from .bundle import Bundle
+from .cacert import CACertificate, ca_id, pop_message, sign_pop, verify_pop
 from .chain import Chain, Receipt
 from .deploy import Manifest, party_code, party_id
 from .errors import ConfigError
+from .leaf import Terms, commitment
 
 
 class Status(IntEnum):
@@ -27,6 +30,16 @@ class ProposalKind(IntEnum):
     ADD_PARTY = 0
     REMOVE_PARTY = 1
     SET_THRESHOLD = 2
+    SET_ONE_TIME_TYPES = 3
+
+
+class Role(IntEnum):
+    """The one role an account holds for one party (an account never holds two)."""
+
+    NONE = 0
+    ADMIN = 1
+    ISSUER = 2
+    CONSUMER = 3
 
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -70,11 +83,30 @@ class Proposal:
     party: str
     account: str
     threshold: int
+    doc_types: int
     proposer: str
     created_at: int
     expires_at: int
     executed: bool
     approvals: int
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    id: int
+    party: str
+    account: str
+    add: bool
+    proposer: str
+    created_at: int
+    ready_at: int
+    expires_at: int
+    executed: bool
+    cancelled: bool
+    approvals: int
+
+
+_DER = Encoding.DER
 
 
 class _Client:
@@ -104,14 +136,18 @@ class TrustRegistryClient(_Client):
         party: str = "",
         admin: str = ZERO_ADDRESS,
         threshold: int = 0,
+        doc_types: int = 0,
     ) -> tuple[int, Receipt]:
         pid = party_id(party) if party else b"\x00" * 8
-        r = self._send(account, "propose", int(kind), pid, to_checksum_address(admin), threshold)
-        created = self.abi.event("ProposalCreated")
+        r = self._send(account, "propose", int(kind), pid, to_checksum_address(admin), threshold, doc_types)
+        return self._first_topic(r, "ProposalCreated"), r
+
+    def _first_topic(self, r: Receipt, event: str) -> int:
+        topic = self.abi.event(event).topic
         for log in r.logs:
-            if bytes(log["topics"][0]) == created.topic:
-                return int.from_bytes(bytes(log["topics"][1]), "big"), r
-        raise AssertionError("ProposalCreated event missing from receipt")
+            if bytes(log["topics"][0]) == topic:
+                return int.from_bytes(bytes(log["topics"][1]), "big")
+        raise AssertionError(f"{event} event missing from receipt")
 
     def approve(self, account: LocalAccount, proposal_id: int) -> Receipt:
         return self._send(account, "approve", proposal_id)
@@ -119,17 +155,60 @@ class TrustRegistryClient(_Client):
     def execute(self, account: LocalAccount, proposal_id: int) -> Receipt:
         return self._send(account, "execute", proposal_id)
 
-    def add_admin(self, account: LocalAccount, admin: str) -> Receipt:
-        return self._send(account, "addAdmin", to_checksum_address(admin))
+    # ---- a party's own admins
+    def propose_admin_change(self, account: LocalAccount, admin: str, add: bool) -> tuple[int, Receipt]:
+        r = self._send(account, "proposeAdminChange", to_checksum_address(admin), add)
+        return self._first_topic(r, "AdminChangeProposed"), r
 
-    def remove_admin(self, account: LocalAccount, admin: str) -> Receipt:
-        return self._send(account, "removeAdmin", to_checksum_address(admin))
+    def approve_admin_change(self, account: LocalAccount, change_id: int) -> Receipt:
+        return self._send(account, "approveAdminChange", change_id)
+
+    def cancel_admin_change(self, account: LocalAccount, change_id: int) -> Receipt:
+        return self._send(account, "cancelAdminChange", change_id)
+
+    def execute_admin_change(self, account: LocalAccount, change_id: int) -> Receipt:
+        return self._send(account, "executeAdminChange", change_id)
+
+    # ---- consumer accounts
+    def grant_consumer(self, account: LocalAccount, consumer: str) -> Receipt:
+        return self._send(account, "grantConsumer", to_checksum_address(consumer))
+
+    def revoke_consumer(self, account: LocalAccount, consumer: str) -> Receipt:
+        return self._send(account, "revokeConsumer", to_checksum_address(consumer))
 
     # ---- CAs
     def add_ca(
-        self, account: LocalAccount, fingerprint: bytes, not_before: int, not_after: int, doc_types: int
+        self,
+        account: LocalAccount,
+        certificate: bytes,
+        not_before: int,
+        not_after: int,
+        doc_types: int,
+        proof_of_possession: bytes = b"",
     ) -> Receipt:
-        return self._send(account, "addCA", fingerprint, not_before, not_after, doc_types)
+        """Register a CA of the caller's party from its DER certificate; its id is ``ca_id(party, sha256)``."""
+        return self._send(
+            account, "addCA", bytes(certificate), not_before, not_after, doc_types, bytes(proof_of_possession)
+        )
+
+    def register_ca(
+        self, account: LocalAccount, ca: CACertificate, doc_types: int, ca_key: object | None = None
+    ) -> tuple[bytes, Receipt]:
+        """Register `ca` for the account's party with a proof of possession made with `ca_key` (checked
+        here before sending); returns the CA id. Without a key the registration carries no proof, which
+        every audit reports."""
+        party = self.admin_party(account.address)
+        if not party:
+            raise ConfigError(f"account {account.address} is not an admin of any party")
+        der = ca.certificate.public_bytes(_DER)
+        proof = b""
+        if ca_key is not None:
+            message = pop_message(self.chain.chain_id, self.address, party, ca.fingerprint)
+            proof = sign_pop(ca_key, ca, message)
+            if not verify_pop(ca.certificate, proof, message):
+                raise ConfigError(f"the proof of possession for CA {ca.subject} does not verify")
+        r = self.add_ca(account, der, ca.not_before, ca.not_after, doc_types, proof)
+        return ca_id(party, ca.fingerprint), r
 
     def suspend_ca(
         self, account: LocalAccount, fingerprint: bytes, effective_at: int = 0, reason: int = 0
@@ -189,6 +268,41 @@ class TrustRegistryClient(_Client):
     def admin_party(self, account: str, block: int | str = "latest") -> str:
         return party_code(self._call("adminParty", to_checksum_address(account), block=block))
 
+    def consumer_party(self, account: str, block: int | str = "latest") -> str:
+        return party_code(self._call("consumerParty", to_checksum_address(account), block=block))
+
+    def consumers(self, party: str, block: int | str = "latest") -> list[str]:
+        return [to_checksum_address(a) for a in self._call("consumers", party_id(party), block=block)]
+
+    def role_of(self, account: str, block: int | str = "latest") -> tuple[Role, str]:
+        role, party = self._call("roleOf", to_checksum_address(account), block=block)
+        return Role(role), party_code(party)
+
+    def one_time_doc_types(self, block: int | str = "latest") -> int:
+        return int(self._call("oneTimeDocTypes", block=block))
+
+    def admin_delay(self, block: int | str = "latest") -> int:
+        return int(self._call("adminDelay", block=block))
+
+    def admin_change_count(self, block: int | str = "latest") -> int:
+        return int(self._call("adminChangeCount", block=block))
+
+    def admin_change(self, change_id: int, block: int | str = "latest") -> AdminChange:
+        c = self._call("adminChange", change_id, block=block)
+        return AdminChange(
+            change_id,
+            party_code(c["party"]),
+            to_checksum_address(c["account"]),
+            c["add"],
+            to_checksum_address(c["proposer"]),
+            c["createdAt"],
+            c["readyAt"],
+            c["expiresAt"],
+            c["executed"],
+            c["cancelled"],
+            c["approvals"],
+        )
+
     def proposal_count(self, block: int | str = "latest") -> int:
         return int(self._call("proposalCount", block=block))
 
@@ -200,6 +314,7 @@ class TrustRegistryClient(_Client):
             party_code(p["party"]),
             to_checksum_address(p["account"]),
             p["threshold"],
+            p["docTypes"],
             party_code(p["proposer"]),
             p["createdAt"],
             p["expiresAt"],
@@ -278,8 +393,8 @@ class DocumentRegistryClient(_Client):
     ) -> Receipt:
         return self._send(account, "anchorMany", roots, doc_types, sizes)
 
-    def revoke_batch(self, account: LocalAccount, root: bytes, reason: int = 0) -> Receipt:
-        return self._send(account, "revokeBatch", root, reason)
+    def revoke_batch(self, account: LocalAccount, issuer: str, root: bytes, reason: int = 0) -> Receipt:
+        return self._send(account, "revokeBatch", to_checksum_address(issuer), root, reason)
 
     def revoke_document(self, account: LocalAccount, proof: DocumentProof, reason: int = 0) -> Receipt:
         return self._send(account, "revokeDocument", proof.as_tuple(), reason)
@@ -287,16 +402,22 @@ class DocumentRegistryClient(_Client):
     def supersede(self, account: LocalAccount, proof: DocumentProof, successor: DocumentProof) -> Receipt:
         return self._send(account, "supersede", proof.as_tuple(), successor.as_tuple())
 
-    def consume(self, account: LocalAccount, proof: DocumentProof) -> Receipt:
-        return self._send(account, "consume", proof.as_tuple())
+    def consume(self, account: LocalAccount, proof: DocumentProof, opening: Opening) -> Receipt:
+        return self._send(account, "consume", proof.as_tuple(), opening.as_tuple())
 
-    def batch(self, root: bytes, block: int | str = "latest") -> dict[str, Any]:
-        b: dict[str, Any] = self._call("batch", root, block=block)
+    def endorse(self, account: LocalAccount, proof: DocumentProof, opening: Opening, amount: int) -> Receipt:
+        return self._send(account, "endorse", proof.as_tuple(), opening.as_tuple(), amount)
+
+    def batch(self, issuer: str, root: bytes, block: int | str = "latest") -> dict[str, Any]:
+        b: dict[str, Any] = self._call("batch", to_checksum_address(issuer), root, block=block)
         return b
 
-    def document(self, root: bytes, leaf: bytes, block: int | str = "latest") -> dict[str, Any]:
-        d: dict[str, Any] = self._call("document", root, leaf, block=block)
+    def document(self, issuer: str, root: bytes, leaf: bytes, block: int | str = "latest") -> dict[str, Any]:
+        d: dict[str, Any] = self._call("document", to_checksum_address(issuer), root, leaf, block=block)
         return d
+
+    def leaf_of(self, opening: Opening, doc_type: int) -> bytes:
+        return bytes(self._call("leafOf", opening.as_tuple(), doc_type))
 
     def issuer_auth(self, account: str, block: int | str = "latest") -> dict[str, Any]:
         a: dict[str, Any] = self._call("issuerAuth", to_checksum_address(account), block=block)
@@ -305,8 +426,9 @@ class DocumentRegistryClient(_Client):
 
 @dataclass(frozen=True)
 class DocumentProof:
-    """A document's place in an anchored batch, as the registry's lifecycle calls take it."""
+    """A document's place in an anchored batch (issuer account, root), as the registry's calls take it."""
 
+    issuer: str
     root: bytes
     leaf: bytes
     index: int
@@ -316,14 +438,33 @@ class DocumentProof:
     def of(cls, bundle: Bundle) -> DocumentProof:
         """The document a proof bundle speaks of, as the registry's lifecycle calls take it."""
         return cls(
+            bundle.anchor.issuer,
             bytes.fromhex(bundle.batch.root[2:]),
             bytes.fromhex(bundle.leaf.hash[2:]),
             bundle.proof.index,
             tuple(bytes.fromhex(h[2:]) for h in bundle.proof.path),
         )
 
-    def as_tuple(self) -> tuple[bytes, bytes, int, list[bytes]]:
-        return (self.root, self.leaf, self.index, list(self.path))
+    def as_tuple(self) -> tuple[str, bytes, bytes, int, list[bytes]]:
+        return (to_checksum_address(self.issuer), self.root, self.leaf, self.index, list(self.path))
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A leaf's opening for consume/endorse: the commitment only bundle holders can compute, and the terms."""
+
+    commitment: bytes
+    terms: Terms
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> Opening:
+        return cls(
+            commitment(bytes.fromhex(bundle.leaf.salt[2:]), bytes.fromhex(bundle.document.digest[2:])),
+            bundle.terms.terms(),
+        )
+
+    def as_tuple(self) -> tuple[bytes, bytes, int, int, int, bytes]:
+        return self.terms.as_tuple(self.commitment)
 
 
 def _change(c: dict[str, Any]) -> StatusChange:

@@ -1,8 +1,10 @@
 """Batch-root signatures and the certificate checks around them.
 
 One signature covers a whole batch: the signed message binds the Merkle root to the tree size, the
-document type and one registry contract on one chain, so a signed root plus an inclusion proof is
-per-document evidence that cannot be replayed against another registry or chain.
+document type, one registry contract on one chain, the issuing party and the issuer account that anchors
+it, so a signed root plus an inclusion proof is per-document evidence that cannot be replayed against
+another registry or chain, nor anchored by anyone else (a root copied from the mempool and anchored by
+another account carries a signature that does not cover that account).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from cryptography.x509.verification import (
 from .doctypes import MAX_TYPE_ID
 from .errors import PKIError, SigningError
 
-BATCH_DOMAIN = b"TrustAnchor/batch/v1\x00"
+BATCH_DOMAIN = b"TrustAnchor/batch/v2\x00"
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 ALGORITHMS = ("ecdsa-sha256", "ecdsa-sha384", "rsa-pss-sha256", "ed25519")
 MIN_RSA_BITS = 2048
@@ -52,7 +54,13 @@ def _address_bytes(address: bytes | str) -> bytes:
 
 
 def batch_message(
-    root: bytes, tree_size: int, doc_type_id: int, chain_id: int, registry_address: bytes | str
+    root: bytes,
+    tree_size: int,
+    doc_type_id: int,
+    chain_id: int,
+    registry_address: bytes | str,
+    party: str,
+    issuer: bytes | str,
 ) -> bytes:
     """The exact bytes signed for a batch (layout in docs/bundle.md)."""
     if len(root) != 32:
@@ -70,7 +78,16 @@ def batch_message(
         + bytes([doc_type_id])
         + chain_id.to_bytes(8, "big")
         + _address_bytes(registry_address)
+        + _party_bytes(party)
+        + _address_bytes(issuer)
     )
+
+
+def _party_bytes(party: str) -> bytes:
+    raw = party.encode("ascii", "replace")
+    if not 1 <= len(raw) <= 8 or not raw.isalnum():
+        raise SigningError(f"party must be 1-8 ASCII letters or digits, got {party!r}")
+    return raw.ljust(8, b"\x00")
 
 
 @dataclass(frozen=True)
@@ -212,15 +229,20 @@ class Signer:
         return cls(bag.key, certs, check_validity=check_validity)
 
     def sign(self, message: bytes) -> Signature:
-        key = self._key
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            digest = hashes.SHA256() if self.alg == "ecdsa-sha256" else hashes.SHA384()
-            value = key.sign(message, ec.ECDSA(digest))
-        elif isinstance(key, rsa.RSAPrivateKey):
-            value = key.sign(message, _pss(), hashes.SHA256())
-        else:
-            value = key.sign(message)
-        return Signature(self.alg, value)
+        return sign_with_key(self._key, message)
+
+
+def sign_with_key(key: SigningKey, message: bytes) -> Signature:
+    """``key``'s signature over ``message`` with the algorithm this library uses for it."""
+    alg = algorithm_for(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        digest = hashes.SHA256() if alg == "ecdsa-sha256" else hashes.SHA384()
+        value = key.sign(message, ec.ECDSA(digest))
+    elif isinstance(key, rsa.RSAPrivateKey):
+        value = key.sign(message, _pss(), hashes.SHA256())
+    else:
+        value = key.sign(message)
+    return Signature(alg, value)
 
 
 def _pw(password: bytes | str | None) -> bytes | None:

@@ -28,13 +28,13 @@ from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from anchor.bundle import Batch, Bundle, Leaf, Proof
-from anchor.cacert import CACertificate, read_ca_certificate
+from anchor.cacert import CACertificate, ca_id, read_ca_certificate
 from anchor.canonical import digest_bytes
 from anchor.chain import Chain
 from anchor.deploy import Manifest
 from anchor.doctypes import mask_of
 from anchor.issuing import DocumentInput, DocumentIssuer
-from anchor.leaf import leaf_hash
+from anchor.leaf import NO_TERMS, Terms, leaf_hash
 from anchor.merkle import MerkleTree
 from anchor.pki import CaKey, PkiPaths, init_pki, issue_signer, load_ca
 from anchor.signing import Signer, batch_message
@@ -49,6 +49,7 @@ CA_TYPES = mask_of([PHYTO, ORIGIN, PERMIT])
 ISSUER_TYPES = CA_TYPES
 TH_RECOGNIZES = mask_of([PHYTO, ORIGIN])
 ISSUER_INDEX = 4
+CONSUMER_INDEX = 7
 
 
 def json_doc(i: int, **extra: Any) -> bytes:
@@ -95,6 +96,12 @@ class Pki:
         return self.signer_with(cert, key)
 
 
+def load_ca_key_pair(pki: Pki) -> tuple[CaKey, x509.Certificate]:
+    """The root CA's key and certificate (for proofs of possession)."""
+    cert, key = load_ca(pki.paths.root_ca, pki.paths.root_ca_key)
+    return key, cert
+
+
 def make_pki(out_dir: Path, party: str = "SG") -> Pki:
     paths = init_pki(party, out_dir)
     ca = read_ca_certificate(paths.root_ca)
@@ -132,7 +139,8 @@ class Scenario:
 
     @property
     def fingerprint(self) -> bytes:
-        return self.pki.ca.fingerprint
+        """The CA id SG's root is registered under (bound to SG)."""
+        return ca_id("SG", self.pki.ca.fingerprint)
 
     def issue(
         self,
@@ -142,15 +150,32 @@ class Scenario:
         media_type: str = "application/json",
         signer: Signer | None = None,
         names: Sequence[str] | None = None,
+        terms: Terms = NO_TERMS,
     ) -> list[Bundle]:
         inputs = [
             DocumentInput(
-                names[i] if names else f"doc-{i}.json", digest_bytes(d, media_type, name=f"doc-{i}")
+                names[i] if names else f"doc-{i}.json", digest_bytes(d, media_type, name=f"doc-{i}"), terms
             )
             for i, d in enumerate(docs)
         ]
         issuer = DocumentIssuer(self.world.reg, self.issuer, signer or self.pki.signer)
         return issuer.issue(inputs, doc_type).bundles
+
+    def consumer(self, party: str = "TH", index: int = CONSUMER_INDEX) -> LocalAccount:
+        """A consumer account of `party` (granted on first use): what a border service holds."""
+        account = self.world.account(index)
+        trust = self.world.reg.trust
+        if trust.consumer_party(account.address) != party:
+            admin = {"SG": self.world.sg, "TH": self.world.th, "MY": self.world.my}[party]
+            trust.grant_consumer(admin, account.address)
+        return account
+
+    def issue_permits(self, n: int, terms: Terms, *, first: int = 0) -> tuple[list[bytes], list[Bundle]]:
+        """`n` CITES permits (a one-time type) with `terms`; TH is made to recognize SG for permits."""
+        if not self.world.reg.trust.recognition_at("TH", "SG", self.world.now()) & mask_of([PERMIT]):
+            self.world.reg.trust.recognize(self.world.th, "SG", mask_of([PERMIT]))
+        docs = [json_doc(first + i, permit=True) for i in range(n)]
+        return docs, self.issue(docs, PERMIT, terms=terms)
 
     def verifier(self, **kwargs: Any) -> Verifier:
         return Verifier(self.world.chain, self.manifest, **kwargs)
@@ -163,10 +188,10 @@ def build_scenario(
     world: World, tmp_path: Path, *, n_docs: int = 3, th_recognizes: int = TH_RECOGNIZES
 ) -> Scenario:
     pki = make_pki(tmp_path / "sg-pki")
-    ca = pki.ca
-    world.reg.trust.add_ca(world.sg, ca.fingerprint, ca.not_before, ca.not_after, CA_TYPES)
+    root_key, _ = load_ca_key_pair(pki)
+    ca_fp, _ = world.reg.trust.register_ca(world.sg, pki.ca, CA_TYPES, root_key)
     issuer = world.account(ISSUER_INDEX)
-    world.reg.trust.authorize_issuer(world.sg, issuer.address, ca.fingerprint, ISSUER_TYPES)
+    world.reg.trust.authorize_issuer(world.sg, issuer.address, ca_fp, ISSUER_TYPES)
     if th_recognizes:
         world.reg.trust.recognize(world.th, "SG", th_recognizes)
     scenario = Scenario(world, tmp_path, pki, issuer)
@@ -184,15 +209,16 @@ def signed_but_unanchored(scenario: Scenario, template: Bundle) -> Bundle:
     """
     d = template.document
     salt = os.urandom(16)
-    leaf = leaf_hash(d.document_type_id, salt, bytes.fromhex(d.digest[2:]))
+    leaf = leaf_hash(d.document_type_id, salt, bytes.fromhex(d.digest[2:]), template.terms.terms())
     tree = MerkleTree([leaf, os.urandom(32), os.urandom(32)])
     a = template.anchor
     signature = scenario.pki.signer.sign(
-        batch_message(tree.root, tree.size, d.document_type_id, a.chain_id, a.registry)
+        batch_message(tree.root, tree.size, d.document_type_id, a.chain_id, a.registry, a.party, a.issuer)
     )
     return Bundle(
         media_type=template.media_type,
         document=d,
+        terms=template.terms,
         leaf=Leaf(salt="0x" + salt.hex(), hash="0x" + leaf.hex()),
         proof=Proof(
             index=0, tree_size=tree.size, path=tuple("0x" + h.hex() for h in tree.inclusion_proof(0))

@@ -1,8 +1,9 @@
 """Decoding the registries' logs straight from their JSON-RPC hex, with decoders compiled from the ABI.
 
-Every registry event has only static (one-word) fields, so each field is a fixed slice of a topic or
-of the data; slicing hex strings avoids eth_abi's per-call setup, which would cost more than the
-whole replay otherwise does. An event with dynamic fields would fall back to ``EventDef.decode``.
+Nearly every registry event has only static (one-word) fields, so each field is a fixed slice of a
+topic or of the data; slicing hex strings avoids eth_abi's per-call setup, which would cost more than
+the whole replay otherwise does. A ``bytes`` field (CACertificatePublished's certificate and proof) is
+read through its offset word; any other dynamic type falls back to ``EventDef.decode``.
 """
 
 from __future__ import annotations
@@ -46,18 +47,42 @@ def _converter(abi_type: str) -> _Conv | None:
     return None
 
 
+def _dynamic_bytes(data: str, word: int) -> bytes:
+    """A ``bytes`` value of the data (hex after 0x): its offset word, then its length and content."""
+    offset = int(data[2 + 64 * word : 66 + 64 * word], 16)
+    start = 2 + 2 * offset
+    length = int(data[start : start + 64], 16)
+    return bytes.fromhex(data[start + 64 : start + 64 + 2 * length])
+
+
+def _DYNAMIC_BYTES(_word: str) -> Any:  # noqa: N802 - a marker, never called (see _dynamic_bytes)
+    raise AssertionError("dynamic bytes are read through their offset")
+
+
+def _plain(abi_type: str, value: Any) -> Any:
+    """eth_abi's value as the fast decoders give it (party codes, lowercase addresses)."""
+    if abi_type == "bytes8":
+        return party_str(bytes(value))
+    if abi_type == "address":
+        return str(value).lower()
+    return value
+
+
 class _Compiled:
-    __slots__ = ("fallback", "fields", "name", "names", "nargs")
+    __slots__ = ("fallback", "fields", "name", "names", "nargs", "types")
 
     def __init__(self, ev: EventDef) -> None:
         self.name = ev.name
         self.names = tuple(p["name"] for p in ev.inputs)
         self.nargs = len(ev.inputs)
+        self.types = tuple(p["type"] for p in ev.inputs)
         fields: list[tuple[bool, int, _Conv]] = []
         topic = word = 0
         fallback = False
         for p in ev.inputs:
             conv = _converter(p["type"])
+            if p["type"] == "bytes" and not p.get("indexed"):
+                conv = _DYNAMIC_BYTES
             if conv is None:
                 fallback = True
                 break
@@ -100,13 +125,15 @@ class EventDecoder:
             return None
         if c.fallback is not None:
             values = c.fallback.decode([bytes.fromhex(t[2:]) for t in topics], bytes.fromhex(log["data"][2:]))
-            args = tuple(values[n] for n in c.names)
+            args = tuple(_plain(t, values[n]) for n, t in zip(c.names, c.types, strict=True))
         else:
             data: str = log["data"]
             out = []
             for indexed, i, conv in c.fields:
                 if indexed:
                     out.append(conv(topics[i][2:]))
+                elif conv is _DYNAMIC_BYTES:
+                    out.append(_dynamic_bytes(data, i))
                 else:
                     out.append(conv(data[2 + 64 * i : 66 + 64 * i]))
             args = tuple(out)

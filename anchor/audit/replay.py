@@ -8,26 +8,33 @@ recorded as an observation then, because a later state can no longer answer it.
 
 from __future__ import annotations
 
+import hashlib
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from eth_utils import keccak
+
 from .errors import AuditError, ReorgDuringReplay
 from .events import Event, EventDecoder
-from .ids import hex32
+from .ids import hex32, party_raw
 from .logs import FetchStats, LogFetcher
 from .snapshot import (
     ACTIVE,
     CA,
     REVOKED,
-    AdminChange,
+    AccountChange,
+    AdminApproval,
+    AdminProposal,
     Approval,
     Batch,
     Document,
+    Endorsement,
     Issuer,
     IssuerAuth,
     MembershipEntry,
     Observation,
+    OneTimeChange,
     Party,
     Proposal,
     RecognitionEntry,
@@ -42,11 +49,19 @@ OBS_INCONSISTENT = "event-inconsistency"
 OBS_CONSUMED_UNRECOGNIZED = "consumed-without-recognition"
 
 
+def ca_id(party: str, certificate_hash: bytes) -> bytes:
+    """``caId``: keccak256(abi.encode(bytes8 party, bytes32 certificateHash))."""
+    return keccak(party_raw(party).ljust(32, b"\x00") + bytes(certificate_hash))
+
+
 class Fold:
     """Applies events to a snapshot; unknown events are counted and otherwise ignored."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.s = snapshot
+        # The document a DocumentEndorsed of this transaction used up just before its DocumentConsumed:
+        # consume() checked the use once, so it is judged once.
+        self._endorsed_in: tuple[str, tuple[str, bytes, bytes]] | None = None
         self._handlers: dict[str, Callable[[Event], None]] = {
             "PartyAdded": self._party_added,
             "PartyRemoved": self._party_removed,
@@ -56,7 +71,15 @@ class Fold:
             "ProposalCreated": self._proposal_created,
             "ProposalApproved": self._proposal_approved,
             "ProposalExecuted": self._proposal_executed,
+            "AdminChangeProposed": self._admin_change_proposed,
+            "AdminChangeApproved": self._admin_change_approved,
+            "AdminChangeCancelled": self._admin_change_cancelled,
+            "AdminChangeExecuted": self._admin_change_executed,
+            "ConsumerGranted": self._consumer_granted,
+            "ConsumerRevoked": self._consumer_revoked,
+            "OneTimeTypesChanged": self._one_time_types_changed,
             "CARegistered": self._ca_registered,
+            "CACertificatePublished": self._ca_certificate_published,
             "CAStatusChanged": self._ca_status_changed,
             "IssuerAuthorized": self._issuer_authorized,
             "IssuerStatusChanged": self._issuer_status_changed,
@@ -65,6 +88,7 @@ class Fold:
             "BatchRevocationRecorded": self._batch_revoked,
             "DocumentRevoked": self._document_revoked,
             "DocumentSuperseded": self._document_superseded,
+            "DocumentEndorsed": self._document_endorsed,
             "DocumentConsumed": self._document_consumed,
             "IssuerSynced": self._issuer_synced,
         }
@@ -95,11 +119,27 @@ class Fold:
             p = self.s.parties[pid] = Party(pid)
         return p
 
-    def _doc(self, root: bytes, leaf: bytes) -> Document:
-        d = self.s.documents.get((root, leaf))
+    def _doc(self, issuer: str, root: bytes, leaf: bytes) -> Document:
+        d = self.s.documents.get((issuer, root, leaf))
         if d is None:
-            d = self.s.documents[(root, leaf)] = Document(root, leaf)
+            d = self.s.documents[(issuer, root, leaf)] = Document(issuer, root, leaf)
         return d
+
+    def _batch(self, ev: Event, issuer: str, root: bytes) -> Batch | None:
+        b = self.s.batches.get((issuer, root))
+        if b is None:
+            self._inconsistent(ev, f"{ev.name} names batch {hex32(root)} of {issuer}, which was never anchored")
+        return b
+
+    @staticmethod
+    def _drop(accounts: list[str], account: str) -> bool:
+        """``_removeFrom``: the last entry takes the removed one's place (the on-chain order)."""
+        if account not in accounts:
+            return False
+        i = accounts.index(account)
+        accounts[i] = accounts[-1]
+        accounts.pop()
+        return True
 
     # ------------------------------------------------------------------ governance
 
@@ -127,22 +167,34 @@ class Fold:
         pid, admin = ev.args
         p = self._party(pid)
         p.admins.append(admin)
-        p.admin_changes.append(AdminChange(True, ev.time, ev.block, admin))
+        p.admin_changes.append(AccountChange(True, ev.time, ev.block, admin))
         self.s.admin_party[admin] = pid
 
     def _admin_removed(self, ev: Event) -> None:
         pid, admin = ev.args
-        admins = self._party(pid).admins
-        # removeAdmin swaps the last entry into the removed one's place: keep the same order.
-        if admin in admins:
-            i = admins.index(admin)
-            admins[i] = admins[-1]
-            admins.pop()
-        else:
+        p = self._party(pid)
+        if not self._drop(p.admins, admin):
             self._inconsistent(ev, f"admin {admin} removed from {pid} but never added")
-        self._party(pid).admin_changes.append(AdminChange(False, ev.time, ev.block, admin))
+        p.admin_changes.append(AccountChange(False, ev.time, ev.block, admin))
         # adminParty(account) reads zero again: keep the account, with no party, so it is still checked.
         self.s.admin_party[admin] = ""
+
+    def _consumer_granted(self, ev: Event) -> None:
+        pid, account = ev.args
+        p = self._party(pid)
+        if self.s.role_of(account)[0]:
+            self._inconsistent(ev, f"consumer {account} granted to {pid} while it holds another role")
+        p.consumers.append(account)
+        p.consumer_changes.append(AccountChange(True, ev.time, ev.block, account))
+        self.s.consumer_party[account] = pid
+
+    def _consumer_revoked(self, ev: Event) -> None:
+        pid, account = ev.args
+        p = self._party(pid)
+        if not self._drop(p.consumers, account):
+            self._inconsistent(ev, f"consumer {account} revoked from {pid} but never granted")
+        p.consumer_changes.append(AccountChange(False, ev.time, ev.block, account))
+        self.s.consumer_party[account] = ""
 
     def _threshold_changed(self, ev: Event) -> None:
         old, new, proposal = ev.args
@@ -151,13 +203,23 @@ class Fold:
         self.s.threshold = new
         self.s.threshold_history.append(ThresholdChange(old, new, proposal, ev.time, ev.block))
 
+    def _one_time_types_changed(self, ev: Event) -> None:
+        old, new, proposal = ev.args
+        if old != self.s.one_time_types:
+            self._inconsistent(
+                ev, f"one-time types said to change from {old}, replay had {self.s.one_time_types}"
+            )
+        self.s.one_time_types = new
+        self.s.one_time_history.append(OneTimeChange(old, new, proposal, ev.time, ev.block))
+
     def _proposal_created(self, ev: Event) -> None:
-        pid, kind, proposer, party, account, threshold, expires_at = ev.args
+        pid, kind, proposer, party, account, threshold, doc_types, expires_at = ev.args
         if pid in self.s.proposals:
             self._inconsistent(ev, f"proposal {pid} created twice")
         self.s.proposals[pid] = Proposal(
-            pid, kind, party, account, threshold, proposer, ev.time, expires_at, ev.block, ev.tx
-        )
+            pid, kind, party, account, threshold, proposer, ev.time, expires_at, ev.block, ev.tx,
+            doc_types=doc_types,
+        )  # fmt: skip
 
     def _proposal_approved(self, ev: Event) -> None:
         pid, party = ev.args
@@ -165,7 +227,12 @@ class Fold:
         if q is None:
             self._inconsistent(ev, f"approval of unknown proposal {pid}")
             return
-        q.approvals.append(Approval(party, ev.time, ev.block))
+        epoch = self.s.epoch(party)
+        if not self.s.is_member(party):
+            self._inconsistent(ev, f"proposal {pid} approved by {party}, not a member")
+        elif any(a.party == party and a.epoch == epoch for a in q.approvals):
+            self._inconsistent(ev, f"proposal {pid} approved twice by {party} in one membership")
+        q.approvals.append(Approval(party, ev.time, ev.block, epoch))
 
     def _proposal_executed(self, ev: Event) -> None:
         pid, approvals = ev.args
@@ -173,7 +240,7 @@ class Fold:
         if q is None:
             self._inconsistent(ev, f"execution of unknown proposal {pid}")
             return
-        counted = [a.party for a in q.approvals if self.s.is_member(a.party)]
+        counted = self.s.counted_approvals(q)
         if len(counted) != approvals:
             self._inconsistent(
                 ev, f"proposal {pid} executed with {approvals} approvals, replay counts {len(counted)}"
@@ -189,16 +256,102 @@ class Fold:
         q.counted = counted
         q.threshold_at_execution = self.s.threshold
 
+    # ------------------------------------------------------------------ a party's own admins
+
+    def _admin_change_proposed(self, ev: Event) -> None:
+        cid, party, account, add, proposer, ready_at, expires_at = ev.args
+        if cid in self.s.admin_proposals:
+            self._inconsistent(ev, f"admin change {cid} proposed twice")
+        if self.s.admin_party.get(proposer) != party:
+            self._inconsistent(ev, f"admin change {cid} proposed by {proposer}, not an admin of {party}")
+        self.s.admin_proposals[cid] = AdminProposal(
+            cid, party, account, add, proposer, ev.time, ready_at, expires_at, ev.block, ev.tx
+        )
+
+    def _admin_change(self, ev: Event, cid: int) -> AdminProposal | None:
+        c = self.s.admin_proposals.get(cid)
+        if c is None:
+            self._inconsistent(ev, f"{ev.name} of unknown admin change {cid}")
+        return c
+
+    def _admin_change_approved(self, ev: Event) -> None:
+        cid, admin = ev.args
+        c = self._admin_change(ev, cid)
+        if c is None:
+            return
+        if any(a.admin == admin for a in c.approvals):
+            self._inconsistent(ev, f"admin change {cid} approved twice by {admin}")
+        c.approvals.append(AdminApproval(admin, ev.time, ev.block))
+
+    def _admin_change_cancelled(self, ev: Event) -> None:
+        cid, admin = ev.args
+        c = self._admin_change(ev, cid)
+        if c is None:
+            return
+        if c.executed or c.cancelled:
+            self._inconsistent(ev, f"admin change {cid} cancelled after it was closed")
+        c.cancelled = True
+        c.cancelled_by = admin
+        c.cancelled_at = ev.time
+        c.cancelled_block = ev.block
+
+    def _admin_change_executed(self, ev: Event) -> None:
+        cid, approvals = ev.args
+        c = self._admin_change(ev, cid)
+        if c is None:
+            return
+        s = self.s
+        # AdminAdded / AdminRemoved came first: count as the contract did, before that change.
+        admins = len(s.parties[c.party].admins) if c.party in s.parties else 0
+        counted = s.admin_approvals(c)
+        if c.add:
+            admins -= 1
+        else:
+            admins += 1
+            counted += any(a.admin == c.account for a in c.approvals)
+        needed = admins // 2 + 1
+        if counted != approvals:
+            self._inconsistent(
+                ev, f"admin change {cid} executed with {approvals} approvals, replay counts {counted}"
+            )
+        if c.executed or c.cancelled or ev.time > c.expires_at:
+            self._inconsistent(ev, f"admin change {cid} executed after it was closed or expired")
+        if approvals < needed and ev.time < c.ready_at:
+            self._inconsistent(
+                ev, f"admin change {cid} executed with {approvals} of {needed} approvals before its delay"
+            )
+        c.executed = True
+        c.executed_at = ev.time
+        c.executed_block = ev.block
+        c.executed_approvals = approvals
+        c.needed = needed
+
     # ------------------------------------------------------------------ CAs and issuers
 
     def _ca_registered(self, ev: Event) -> None:
         fp, pid, not_before, not_after, doc_types, effective = ev.args
         if fp in self.s.cas:
             self._inconsistent(ev, f"CA {hex32(fp)} registered twice")
-        c = CA(fp, pid, not_before, not_after, doc_types, ACTIVE, effective, 0, ev.block)
+        c = CA(fp, pid, not_before, not_after, doc_types, ACTIVE, effective, 0, ev.block, tx=ev.tx)
         c.history.append(StatusEntry(ACTIVE, effective, ev.time, 0, ev.block, ev.tx))
         self.s.cas[fp] = c
         self._party(pid).cas.append(fp)
+
+    def _ca_certificate_published(self, ev: Event) -> None:
+        fp, pid, certificate_hash, certificate, proof = ev.args
+        c = self.s.cas.get(fp)
+        if c is None or c.party != pid:
+            self._inconsistent(ev, f"certificate published for CA {hex32(fp)}, not registered by {pid}")
+            return
+        if c.certificate_hash:
+            self._inconsistent(ev, f"certificate of CA {hex32(fp)} published twice")
+        if hashlib.sha256(certificate).digest() != certificate_hash:
+            self._inconsistent(ev, f"certificate of CA {hex32(fp)} does not hash to {hex32(certificate_hash)}")
+        if ca_id(pid, certificate_hash) != fp:
+            self._inconsistent(ev, f"CA id {hex32(fp)} is not caId({pid}, {hex32(certificate_hash)})")
+        c.certificate_hash = certificate_hash
+        c.certificate = certificate
+        c.proof = proof
 
     def _ca_status_changed(self, ev: Event) -> None:
         fp, _pid, status, effective, reason = ev.args
@@ -228,6 +381,8 @@ class Fold:
         if i is None:
             self._inconsistent(ev, f"status change of unknown issuer {account}")
             return
+        if i.status == REVOKED:
+            self._inconsistent(ev, f"issuer {account} changed after its revocation")
         i.history.append(StatusEntry(status, effective, ev.time, reason, ev.block, ev.tx))
         i.status = status
         if status == REVOKED:
@@ -256,67 +411,107 @@ class Fold:
             self._inconsistent(
                 ev, f"batch {hex32(root)} anchored by {issuer}, not an active issuer for type {doc_type}"
             )
-        if root in self.s.batches:
-            self._inconsistent(ev, f"batch {hex32(root)} anchored twice")
+        if (issuer, root) in self.s.batches:
+            self._inconsistent(ev, f"batch {hex32(root)} anchored twice by {issuer}")
         party = auth.party if auth is not None else ""
-        self.s.batches[root] = Batch(root, issuer, party, doc_type, size, ev.time, ev.block)
+        self.s.batches[(issuer, root)] = Batch(
+            root, issuer, party, doc_type, size, ev.time, ev.block, tx=ev.tx, log_index=ev.log_index
+        )
 
     def _batch_revoked(self, ev: Event) -> None:
-        root, _party, reason = ev.args
-        b = self.s.batches.get(root)
+        root, issuer, _party, reason, account = ev.args
+        b = self._batch(ev, issuer, root)
         if b is None:
-            self._inconsistent(ev, f"revocation of unknown batch {hex32(root)}")
             return
+        if b.revoked_at:
+            self._inconsistent(ev, f"batch {hex32(root)} of {issuer} revoked twice")
         b.revoked_at = ev.time
         b.revoke_reason = reason
         b.revoked_block = ev.block
+        b.revoked_by = account
 
     def _document_revoked(self, ev: Event) -> None:
-        root, leaf, _party, reason = ev.args
-        d = self._doc(root, leaf)
+        root, leaf, _party, issuer, reason, account = ev.args
+        self._batch(ev, issuer, root)
+        d = self._doc(issuer, root, leaf)
         d.revoked_at = ev.time
         d.revoke_reason = reason
         d.revoked_block = ev.block
+        d.revoked_by = account
 
     def _document_superseded(self, ev: Event) -> None:
-        root, leaf, _party, successor_root, successor_leaf = ev.args
-        d = self._doc(root, leaf)
+        root, leaf, _party, issuer, successor_issuer, successor_root, successor_leaf, account = ev.args
+        self._batch(ev, issuer, root)
+        self._batch(ev, successor_issuer, successor_root)
+        d = self._doc(issuer, root, leaf)
         d.superseded_at = ev.time
+        d.successor_issuer = successor_issuer
         d.successor_root = successor_root
         d.successor_leaf = successor_leaf
         d.superseded_block = ev.block
+        d.superseded_by = account
 
-    def _document_consumed(self, ev: Event) -> None:
-        root, leaf, consumer, account = ev.args
+    def _judge_use(
+        self, ev: Event, action: str, issuer: str, root: bytes, leaf: bytes, consumer: str, account: str
+    ) -> None:
+        """consume() and endorse() check all of this at that moment; seeing it fail here would mean the
+        contract (or the log stream) let through what it must refuse."""
         s = self.s
-        b = s.batches.get(root)
-        # consume() checks all of this at that moment; seeing it fail here would mean the contract
-        # (or the log stream) let through what it must refuse.
+        b = s.batches.get((issuer, root))
         problems = []
         if b is None:
             problems.append("unknown batch")
         else:
             if not s.recognizes_issuer_at(consumer, b.issuer, b.doc_type, ev.time):
                 problems.append("consumer did not recognize the issuer for this document type")
-            if not s.usable(root, leaf):
+            if not s.usable(issuer, root, leaf):
                 problems.append("document was not usable (revoked, superseded or already consumed)")
             if not s.anchoring_valid_at(b.issuer, b.anchored_at):
                 problems.append("its batch was anchored while the issuer or its CA was not active")
+            if not (s.one_time_types >> b.doc_type) & 1:
+                problems.append("its document type was not a one-time type")
         if not s.is_member(consumer):
             problems.append("consumer was not a member party")
+        if s.consumer_party.get(account) != consumer:
+            problems.append(f"account {account} was not a consumer account of {consumer}")
         if problems:
             self._note(
                 ev,
                 OBS_CONSUMED_UNRECOGNIZED,
+                action=action,
                 root=hex32(root),
                 leaf=hex32(leaf),
+                issuer=issuer,
                 consumer=consumer,
                 account=account,
-                issuer=b.issuer if b else "",
                 docType=b.doc_type if b else -1,
                 problems=problems,
             )
-        d = self._doc(root, leaf)
+
+    def _document_endorsed(self, ev: Event) -> None:
+        root, leaf, consumer, issuer, account, amount, endorsed, quantity = ev.args
+        self._judge_use(ev, "endorsed", issuer, root, leaf, consumer, account)
+        d = self._doc(issuer, root, leaf)
+        if endorsed != d.endorsed + amount or endorsed > quantity or amount == 0:
+            self._inconsistent(
+                ev,
+                f"endorsement of {amount} brings {d.endorsed} to {endorsed} of {quantity}: it does not add up",
+            )
+        if d.quantity and d.quantity != quantity:
+            self._inconsistent(ev, f"document quantity said to be {quantity}, earlier {d.quantity}")
+        d.endorsed = endorsed
+        d.quantity = quantity
+        d.endorsements.append(Endorsement(consumer, account, amount, endorsed, quantity, ev.time, ev.block, ev.tx))
+        self._endorsed_in = (ev.tx, (issuer, root, leaf))
+
+    def _document_consumed(self, ev: Event) -> None:
+        root, leaf, consumer, issuer, account = ev.args
+        if self._endorsed_in != (ev.tx, (issuer, root, leaf)):
+            self._judge_use(ev, "consumed", issuer, root, leaf, consumer, account)
+        self._endorsed_in = None
+        d = self._doc(issuer, root, leaf)
+        if d.quantity and d.endorsed != d.quantity:
+            self._inconsistent(ev, f"document used up with {d.endorsed} of its quantity {d.quantity} endorsed")
         d.consumed_at = ev.time
         d.consumed_by = consumer
         d.consumer_account = account
@@ -395,4 +590,12 @@ def replay(
     return s
 
 
-__all__ = ["OBS_CONSUMED_UNRECOGNIZED", "OBS_INCONSISTENT", "Fold", "ReplayStats", "empty_snapshot", "replay"]
+__all__ = [
+    "OBS_CONSUMED_UNRECOGNIZED",
+    "OBS_INCONSISTENT",
+    "Fold",
+    "ReplayStats",
+    "ca_id",
+    "empty_snapshot",
+    "replay",
+]

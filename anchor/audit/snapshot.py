@@ -1,10 +1,13 @@
 """The replayed state of both registries at one block, and the time queries the contracts answer.
 
-The model keeps what the events say, in the contracts' own order (admins, a party's CAs and issuers
-are arrays on chain, so their order is part of the state), plus the block of every change, so the
-state can be asked "at time T" exactly like the contracts' ``...At`` views answer it. The query
+The model keeps what the events say, in the contracts' own order (admins, consumers, a party's CAs and
+issuers are arrays on chain, so their order is part of the state), plus the block of every change, so
+the state can be asked "at time T" exactly like the contracts' ``...At`` views answer it. The query
 methods here deliberately copy the contracts' logic line for line: the consistency check then
 compares two independent derivations of the same answer.
+
+Batches are addressed by (issuer account, root) and documents by (issuer account, root, leaf), like
+the DocumentRegistry addresses them: two accounts anchoring the same root make two batches.
 """
 
 from __future__ import annotations
@@ -16,6 +19,15 @@ from ..registry import ProposalKind, Status
 
 NONE, ACTIVE, SUSPENDED, REVOKED = (int(s) for s in Status)
 MAX_DOC_TYPE = 63
+# _memberSince's "not a member": type(uint40).max.
+NOT_MEMBER = (1 << 40) - 1
+# TrustRegistry.REASON_PARTY_REMOVED: the reason of the issuer revocations a party's removal records.
+REASON_PARTY_REMOVED = 255
+# Role enum of the TrustRegistry (roleOf).
+ROLE_NONE, ROLE_ADMIN, ROLE_ISSUER, ROLE_CONSUMER = 0, 1, 2, 3
+
+BatchKey = tuple[str, bytes]  # (issuer account, root)
+DocKey = tuple[str, bytes, bytes]  # (issuer account, root, leaf)
 
 
 @dataclass(slots=True)
@@ -37,13 +49,29 @@ class MembershipEntry:
 
 
 @dataclass(slots=True)
-class AdminChange:
-    """An admin account added to or removed from a party, at a block (effective at once)."""
+class AccountChange:
+    """An admin or consumer account added to or removed from a party, at a block (effective at once)."""
 
     added: bool
     at: int
     block: int
     account: str
+
+
+# The name the admin history had before consumer accounts shared it.
+AdminChange = AccountChange
+
+
+def _accounts_at(changes: list[AccountChange], time: int) -> list[str]:
+    current: list[str] = []
+    for c in changes:
+        if c.at > time:
+            break
+        if c.added:
+            current.append(c.account)
+        elif c.account in current:
+            current.remove(c.account)
+    return current
 
 
 @dataclass(slots=True)
@@ -53,23 +81,26 @@ class Party:
     admins: list[str] = field(default_factory=list)
     cas: list[bytes] = field(default_factory=list)
     issuers: list[str] = field(default_factory=list)
-    admin_changes: list[AdminChange] = field(default_factory=list)
+    admin_changes: list[AccountChange] = field(default_factory=list)
+    consumers: list[str] = field(default_factory=list)
+    consumer_changes: list[AccountChange] = field(default_factory=list)
 
     def admins_at(self, time: int) -> list[str]:
         """The party's admin accounts at `time`, in the order they were added."""
-        current: list[str] = []
-        for c in self.admin_changes:
-            if c.at > time:
-                break
-            if c.added:
-                current.append(c.account)
-            elif c.account in current:
-                current.remove(c.account)
-        return current
+        return _accounts_at(self.admin_changes, time)
+
+    def consumers_at(self, time: int) -> list[str]:
+        """The party's consumer accounts at `time`, in the order they were granted."""
+        return _accounts_at(self.consumer_changes, time)
 
     @property
     def member(self) -> bool:
         return bool(self.membership) and self.membership[-1].member
+
+    @property
+    def epoch(self) -> int:
+        """The contract's membership epoch: the length of the membership history."""
+        return len(self.membership)
 
 
 @dataclass(slots=True)
@@ -77,6 +108,8 @@ class Approval:
     party: str
     time: int
     block: int
+    # The approver's membership epoch then: an approval counts only in the membership it was given in.
+    epoch: int = 0
 
 
 @dataclass(slots=True)
@@ -96,13 +129,60 @@ class Proposal:
     executed_at: int = 0
     executed_block: int = 0
     executed_approvals: int = 0
-    # Which approvals counted at execution (approvers still members then) and the threshold they met.
+    # Which approvals counted at execution (approvers members then, in the same membership) and the
+    # threshold they met.
     counted: list[str] = field(default_factory=list)
     threshold_at_execution: int = 0
+    doc_types: int = 0
 
     @property
     def kind_name(self) -> str:
         return ProposalKind(self.kind).name.lower().replace("_", "-")
+
+    def counts(self, a: Approval) -> bool:
+        """Was approval `a` one of those counted at execution (the party's last one, if it counted)?"""
+        if not self.executed or a.party not in self.counted:
+            return False
+        return a is [x for x in self.approvals if x.party == a.party][-1]
+
+
+@dataclass(slots=True)
+class AdminApproval:
+    admin: str
+    time: int
+    block: int
+
+
+@dataclass(slots=True)
+class AdminProposal:
+    """A party's pending or closed change of its own admins (proposeAdminChange and what followed)."""
+
+    id: int
+    party: str
+    account: str
+    add: bool
+    proposer: str
+    created_at: int
+    ready_at: int
+    expires_at: int
+    block: int
+    tx: str
+    approvals: list[AdminApproval] = field(default_factory=list)
+    cancelled: bool = False
+    cancelled_by: str = ""
+    cancelled_at: int = 0
+    cancelled_block: int = 0
+    executed: bool = False
+    executed_at: int = 0
+    executed_block: int = 0
+    executed_approvals: int = 0
+    # Approvals a majority needed at execution (half the admins then, plus one).
+    needed: int = 0
+
+    @property
+    def by_delay(self) -> bool:
+        """Executed without a majority of the party's admins, because its delay had passed."""
+        return self.executed and self.executed_approvals < self.needed
 
 
 @dataclass(slots=True)
@@ -117,6 +197,11 @@ class CA:
     revoked_at: int
     block: int
     history: list[StatusEntry] = field(default_factory=list)
+    # From CACertificatePublished: SHA-256 of the DER certificate, the certificate, the proof of possession.
+    certificate_hash: bytes = b""
+    certificate: bytes = b""
+    proof: bytes = b""
+    tx: str = ""
 
 
 @dataclass(slots=True)
@@ -152,6 +237,15 @@ class RecognitionEntry:
 
 
 @dataclass(slots=True)
+class OneTimeChange:
+    old: int
+    new: int
+    proposal: int
+    time: int
+    block: int
+
+
+@dataclass(slots=True)
 class Batch:
     root: bytes
     issuer: str
@@ -163,25 +257,64 @@ class Batch:
     revoked_at: int = 0
     revoke_reason: int = 0
     revoked_block: int = 0
+    revoked_by: str = ""
+    tx: str = ""
+    log_index: int = 0
+
+    @property
+    def key(self) -> BatchKey:
+        return (self.issuer, self.root)
+
+
+@dataclass(slots=True)
+class Endorsement:
+    """One DocumentEndorsed: `amount` used by `consumer`'s `account`; `endorsed` of `quantity` so far."""
+
+    consumer: str
+    account: str
+    amount: int
+    endorsed: int
+    quantity: int
+    time: int
+    block: int
+    tx: str
 
 
 @dataclass(slots=True)
 class Document:
-    """A document some event named (revoked, superseded or consumed); all others are implicit."""
+    """A document some event named (revoked, superseded, endorsed or consumed); all others are implicit."""
 
+    issuer: str
     root: bytes
     leaf: bytes
     revoked_at: int = 0
     revoke_reason: int = 0
     revoked_block: int = 0
+    revoked_by: str = ""
     superseded_at: int = 0
+    successor_issuer: str = ""
     successor_root: bytes = b""
     successor_leaf: bytes = b""
     superseded_block: int = 0
+    superseded_by: str = ""
     consumed_at: int = 0
     consumed_by: str = ""
     consumer_account: str = ""
     consumed_block: int = 0
+    endorsed: int = 0
+    quantity: int = 0
+    endorsements: list[Endorsement] = field(default_factory=list)
+
+    @property
+    def key(self) -> DocKey:
+        return (self.issuer, self.root, self.leaf)
+
+    def endorsed_at(self, time: int) -> int:
+        value = 0
+        for e in self.endorsements:
+            if e.time <= time:
+                value = e.endorsed
+        return value
 
 
 @dataclass(slots=True)
@@ -219,16 +352,20 @@ class Snapshot:
     threshold: int = 0
     member_count: int = 0
     threshold_history: list[ThresholdChange] = field(default_factory=list)
+    one_time_types: int = 0
+    one_time_history: list[OneTimeChange] = field(default_factory=list)
     party_order: list[str] = field(default_factory=list)
     parties: dict[str, Party] = field(default_factory=dict)
     admin_party: dict[str, str] = field(default_factory=dict)
+    consumer_party: dict[str, str] = field(default_factory=dict)
     proposals: dict[int, Proposal] = field(default_factory=dict)
+    admin_proposals: dict[int, AdminProposal] = field(default_factory=dict)
     cas: dict[bytes, CA] = field(default_factory=dict)
     issuers: dict[str, Issuer] = field(default_factory=dict)
     issuer_auth: dict[str, IssuerAuth] = field(default_factory=dict)
     recognition: dict[tuple[str, str], list[RecognitionEntry]] = field(default_factory=dict)
-    batches: dict[bytes, Batch] = field(default_factory=dict)
-    documents: dict[tuple[bytes, bytes], Document] = field(default_factory=dict)
+    batches: dict[BatchKey, Batch] = field(default_factory=dict)
+    documents: dict[DocKey, Document] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
 
     # ------------------------------------------------------------------ identity
@@ -241,6 +378,10 @@ class Snapshot:
     @property
     def proposal_count(self) -> int:
         return max(self.proposals, default=0)
+
+    @property
+    def admin_change_count(self) -> int:
+        return max(self.admin_proposals, default=0)
 
     # ------------------------------------------------------------------ membership
 
@@ -257,11 +398,53 @@ class Snapshot:
                 return e.member
         return False
 
+    def member_since(self, party: str, time: int) -> int:
+        """``_memberSince``: when the membership covering `time` began; NOT_MEMBER if none does."""
+        p = self.parties.get(party)
+        if p is None:
+            return NOT_MEMBER
+        for e in reversed(p.membership):
+            if e.at <= time:
+                return e.at if e.member else NOT_MEMBER
+        return NOT_MEMBER
+
+    def epoch(self, party: str) -> int:
+        p = self.parties.get(party)
+        return 0 if p is None else p.epoch
+
+    def counted_approvals(self, proposal: Proposal) -> list[str]:
+        """``_currentApprovals``: approvers that are members now and approved in their current membership."""
+        last: dict[str, Approval] = {}
+        for a in proposal.approvals:
+            last[a.party] = a  # the contract keeps each party once, with its latest approval's epoch
+        return [p for p, a in last.items() if self.is_member(p) and a.epoch == self.epoch(p)]
+
     def current_approvals(self, proposal: Proposal) -> int:
-        """What ``proposal(id).approvals`` reports: executed count, else approvers who are members now."""
+        """What ``proposal(id).approvals`` reports: the executed count, else the approvals that count now."""
         if proposal.executed:
             return proposal.executed_approvals
-        return sum(1 for a in proposal.approvals if self.is_member(a.party))
+        return len(self.counted_approvals(proposal))
+
+    def admin_approvals(self, change: AdminProposal) -> int:
+        """``_currentAdminApprovals``: approvers that are still admins of the change's party."""
+        return sum(1 for a in change.approvals if self.admin_party.get(a.admin) == change.party)
+
+    def role_of(self, account: str) -> tuple[int, str]:
+        """``roleOf``: admin, else issuer (bound to its party for good, even once revoked), else consumer."""
+        if party := self.admin_party.get(account, ""):
+            return ROLE_ADMIN, party
+        if (i := self.issuers.get(account)) is not None and i.party:
+            return ROLE_ISSUER, i.party
+        if party := self.consumer_party.get(account, ""):
+            return ROLE_CONSUMER, party
+        return ROLE_NONE, ""
+
+    def one_time_types_at(self, time: int) -> int:
+        value = 0
+        for c in self.one_time_history:
+            if c.time <= time:
+                value = c.new
+        return value
 
     # ------------------------------------------------------------------ statuses
 
@@ -287,9 +470,12 @@ class Snapshot:
     # ------------------------------------------------------------------ recognition
 
     def recognition_at(self, recognizer: str, recognized: str, time: int) -> int:
+        """``recognitionAt``: the latest change effective by `time`, unless it was made before the
+        membership (of either party) that covers `time` began; 0 if either party was not a member then."""
         for e in reversed(self.recognition.get((recognizer, recognized), ())):
             if e.effective_at <= time:
-                return e.doc_types
+                since = max(self.member_since(recognizer, time), self.member_since(recognized, time))
+                return 0 if e.effective_at < since else e.doc_types
         return 0
 
     def recognizes_ca_at(self, recognizer: str, fingerprint: bytes, doc_type: int, time: int) -> bool:
@@ -311,10 +497,10 @@ class Snapshot:
 
     # ------------------------------------------------------------------ documents
 
-    def document_state_at(self, root: bytes, leaf: bytes, time: int) -> tuple[bool, bool, bool]:
-        """(revoked, superseded, consumed) at `time`, like ``documentStateAt``."""
-        d = self.documents.get((root, leaf))
-        b = self.batches.get(root)
+    def document_state_at(self, issuer: str, root: bytes, leaf: bytes, time: int) -> tuple[bool, bool, bool]:
+        """(revoked, superseded, consumed) at `time`, like ``documentStateAt(issuer, root, leaf, time)``."""
+        d = self.documents.get((issuer, root, leaf))
+        b = self.batches.get((issuer, root))
         batch_revoked = b is not None and b.revoked_at != 0 and b.revoked_at <= time
         if d is None:
             return batch_revoked, False, False
@@ -325,13 +511,20 @@ class Snapshot:
             d.consumed_at != 0 and d.consumed_at <= time,
         )
 
-    def usable(self, root: bytes, leaf: bytes) -> bool:
+    def usable(self, issuer: str, root: bytes, leaf: bytes) -> bool:
         """Neither the batch nor the document revoked, superseded or consumed (``_requireUsable``)."""
-        b = self.batches.get(root)
+        b = self.batches.get((issuer, root))
         if b is not None and b.revoked_at:
             return False
-        d = self.documents.get((root, leaf))
+        d = self.documents.get((issuer, root, leaf))
         return d is None or not (d.revoked_at or d.superseded_at or d.consumed_at)
+
+    def issuers_of_root(self) -> dict[bytes, list[Batch]]:
+        """Every root with the batches (one per anchoring account) that carry it, in anchoring order."""
+        out: dict[bytes, list[Batch]] = {}
+        for b in self.batches.values():
+            out.setdefault(b.root, []).append(b)
+        return out
 
 
 def status_at(history: list[StatusEntry], revoked: bool, revoked_at: int, time: int) -> int:

@@ -22,7 +22,13 @@ from ..chain import Chain
 from ..deploy import Manifest, party_id
 from ..errors import ChainError
 
-_STATUS_EVENTS = ("DocumentRevoked", "DocumentSuperseded", "DocumentConsumed", "BatchRevocationRecorded")
+_STATUS_EVENTS = (
+    "DocumentRevoked",
+    "DocumentSuperseded",
+    "DocumentConsumed",
+    "BatchRevocationRecorded",
+    "DocumentEndorsed",
+)
 _ZERO = "0x" + "00" * 20
 
 
@@ -84,10 +90,11 @@ class ChainReader:
         self._head: ChainHead | None = None
         self._touched_docs: set[tuple[bytes, bytes]] = set()
         self._touched_roots: set[bytes] = set()
-        self._batches: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+        # Keyed by (issuer, root): another account may anchor a copy of the same root as its own batch.
+        self._batches: OrderedDict[tuple[str, bytes], dict[str, Any]] = OrderedDict()
         self._contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._transactions: OrderedDict[tuple[str, bytes], AnchoringTransaction] = OrderedDict()
-        self._documents: dict[tuple[bytes, bytes], dict[str, Any]] = {}
+        self._transactions: OrderedDict[tuple[str, bytes, str], AnchoringTransaction] = OrderedDict()
+        self._documents: dict[tuple[str, bytes, bytes], dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ head tracking
 
@@ -149,30 +156,31 @@ class ChainReader:
     ) -> ChainView:
         number, block_hash, block_time = self.sync(head)
         at = hex(number)
-        document = self._document(root, leaf, at)
+        document = self._document(issuer, root, leaf, at)
         key = (issuer.lower(), doc_type, verifier, anchored_time)
         context = self._contexts.get(key)
         if context is None:
             data = self._ctx_fn.encode(issuer, doc_type, party_id(verifier), anchored_time)
             context = self._ctx_fn.decode(self._eth_call(self._trust_address, data, at))
             self._contexts[key] = context
-        transaction = self._transaction(claimed_transaction.lower(), root)
+        transaction = self._transaction(claimed_transaction.lower(), root, issuer)
         return ChainView(number, block_hash, block_time, document, context, transaction)
 
-    def _transaction(self, tx_hash: str, root: bytes) -> AnchoringTransaction:
+    def _transaction(self, tx_hash: str, root: bytes, issuer: str) -> AnchoringTransaction:
         """The bundle's transaction, from its receipt: a mined anchoring never changes (reorgs reset the
-        cache), so each is read once; one not (yet) mined is asked again next time."""
-        key = (tx_hash, root)
+        cache), so each is read once; one not (yet) mined is asked again next time. It must anchor this
+        root for this issuer: another account's copy of the root is another batch."""
+        key = (tx_hash, root, issuer.lower())
         found = self._transactions.get(key)
         if found is not None:
             return found
         receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
         if not receipt or receipt.get("blockHash") is None:
             return AnchoringTransaction(mined=False, anchored_root=False)
-        wanted = (self._anchored_topic, "0x" + root.hex())
+        wanted = (self._anchored_topic, "0x" + root.hex(), "0x" + issuer[2:].lower().rjust(64, "0"))
         anchored = int(receipt.get("status") or "0x0", 16) == 1 and any(
             log["address"].lower() == self._doc_address.lower()
-            and tuple(t.lower() for t in log["topics"][:2]) == wanted
+            and tuple(t.lower() for t in log["topics"][:3]) == wanted
             for log in receipt.get("logs") or []
         )
         found = AnchoringTransaction(True, anchored, int(receipt["blockNumber"], 16), receipt["blockHash"])
@@ -181,21 +189,27 @@ class ChainReader:
             self._transactions.popitem(last=False)
         return found
 
-    def _document(self, root: bytes, leaf: bytes, at: str) -> dict[str, Any]:
+    def _document(self, issuer: str, root: bytes, leaf: bytes, at: str) -> dict[str, Any]:
+        # Status events are tracked by (root, leaf) topics: a copy of the root under another issuer
+        # only costs this document a fresh read.
         if (root, leaf) in self._touched_docs or root in self._touched_roots:
-            cached = self._documents.get((root, leaf))
+            key = (issuer.lower(), root, leaf)
+            cached = self._documents.get(key)
             if cached is None:
                 cached = self._doc_fn.decode(
-                    self._eth_call(self._doc_address, self._doc_fn.encode(root, leaf), at)
+                    self._eth_call(self._doc_address, self._doc_fn.encode(issuer, root, leaf), at)
                 )
-                self._documents[(root, leaf)] = cached
+                self._documents[key] = cached
             return cached
         # No status event ever named this document or its batch: only the batch record is needed.
-        batch = self._batches.get(root)
+        bkey = (issuer.lower(), root)
+        batch = self._batches.get(bkey)
         if batch is None:
-            batch = self._batch_fn.decode(self._eth_call(self._doc_address, self._batch_fn.encode(root), at))
+            batch = self._batch_fn.decode(
+                self._eth_call(self._doc_address, self._batch_fn.encode(issuer, root), at)
+            )
             if batch["issuer"] != _ZERO:  # an anchored batch record never changes (reorgs reset the cache)
-                self._batches[root] = batch
+                self._batches[bkey] = batch
                 if len(self._batches) > self._cache_size:
                     self._batches.popitem(last=False)
         return {
@@ -207,7 +221,9 @@ class ChainReader:
                 "supersededAt": 0,
                 "consumedAt": 0,
                 "consumedBy": b"\x00" * 8,
+                "endorsed": 0,
             },
+            "successorIssuer": _ZERO,
             "successorRoot": b"\x00" * 32,
             "successorLeaf": b"\x00" * 32,
         }

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..bundle import Bundle
+from ..cacert import ca_id
 from ..canonical import Digest
 from ..deploy import party_code
 from ..doctypes import names_of
@@ -53,9 +54,10 @@ def integrity(bundle: Bundle, digest: Digest | None, error: str | None) -> Check
         return Check(
             n, INV, "DIGEST_MISMATCH", "the document differs from the one that was issued (digest mismatch)"
         )
-    if leaf_hash(d.document_type_id, _b(bundle.leaf.salt), digest.digest) != _b(bundle.leaf.hash):
+    terms = bundle.terms.terms()
+    if leaf_hash(d.document_type_id, _b(bundle.leaf.salt), digest.digest, terms) != _b(bundle.leaf.hash):
         return Check(
-            n, INV, "LEAF_MISMATCH", "the leaf does not recompute from salt, digest and document type"
+            n, INV, "LEAF_MISMATCH", "the leaf does not recompute from salt, digest, document type and terms"
         )
     return Check(n, V, "DIGEST_MATCH", f"the document's {d.canonicalization} digest matches the bundle")
 
@@ -100,9 +102,9 @@ def anchored(
         return Check(n, E, "CHAIN_UNAVAILABLE", "the chain could not be read")
     b = view.document["batch"]
     if b["issuer"] == _ZERO:
-        return Check(n, INV, "ROOT_NOT_ANCHORED", "the batch root is not anchored on the trusted registry")
-    if b["issuer"].lower() != a.issuer.lower():
-        return Check(n, INV, "ISSUER_MISMATCH", f"the root was anchored by {b['issuer']}, not {a.issuer}")
+        return Check(
+            n, INV, "ROOT_NOT_ANCHORED", f"issuer {a.issuer} never anchored this batch root on the trusted registry"
+        )
     if b["size"] != bundle.proof.tree_size or b["docType"] != bundle.document.document_type_id:
         return Check(
             n, INV, "BATCH_MISMATCH",
@@ -193,7 +195,7 @@ def document_status(view: ChainView | None) -> Check:
         return Check(
             n, INV, "SUPERSEDED",
             f"the document was superseded at {_t(s['supersededAt'])} by leaf 0x{d['successorLeaf'].hex()} "
-            f"of batch 0x{d['successorRoot'].hex()}",
+            f"of batch 0x{d['successorRoot'].hex()} (issuer {d['successorIssuer']})",
         )  # fmt: skip
     if s["consumedAt"]:
         return Check(
@@ -268,10 +270,13 @@ def certificate_chain(bundle: Bundle, view: ChainView | None, extra_cas: Sequenc
             "the anchoring account is not a registered issuer, so no CA is bound to it",
         )
     ders, prints = _certificates(tuple(bundle.batch.certificates))
-    anchor = next((d for d, fp in zip(ders, prints, strict=True) if fp == bound), None)
+    # CA ids are bound to the registering party: a chain through a CA that another party registered
+    # (even the same certificate) never matches the issuer's.
+    party = party_code(view.context["issuer"]["party"])
+    anchor = next((d for d, fp in zip(ders, prints, strict=True) if ca_id(party, fp) == bound), None)
     if anchor is None:
         extra = [c.public_bytes(Encoding.DER) for c in extra_cas]
-        anchor = next((c for c in extra if hashlib.sha256(c).digest() == bound), None)
+        anchor = next((c for c in extra if ca_id(party, hashlib.sha256(c).digest()) == bound), None)
     if anchor is None:
         return Check(
             n, INV, "CA_NOT_REGISTERED",
