@@ -34,6 +34,20 @@ def parse_time(text: str | None) -> int | None:
     return value
 
 
+MAX_QUANTITY = (1 << 64) - 1
+
+
+def parse_quantity(text: str | int, what: str = "quantity") -> int:
+    """A whole positive quantity that fits the registry's uint64."""
+    t = str(text).strip()
+    if not (t.isascii() and t.isdigit()):
+        raise ConfigError(f"{what} {text!r} is not a whole positive number")
+    value = int(t)
+    if not 1 <= value <= MAX_QUANTITY:
+        raise ConfigError(f"{what} {text!r} must be between 1 and {MAX_QUANTITY}")
+    return value
+
+
 def parse_fingerprint(text: str) -> bytes:
     """A CA certificate's SHA-256 fingerprint: 64 hex digits, with or without 0x or colons."""
     t = text.strip().lower().removeprefix("0x").replace(":", "")

@@ -216,7 +216,13 @@ class Batcher:
     ) -> None:
         ids = [r[0] for r in rows]
         signed = SignedBatch.sign(
-            ident.signer, [r[1] for r in rows], tid, sender.chain.chain_id, sender.registry
+            ident.signer,
+            [r[1] for r in rows],
+            tid,
+            sender.chain.chain_id,
+            sender.registry,
+            ident.party,
+            ident.address,
         )
         tree, signature = signed.tree, signed.signature
         paths = [b"".join(p) for p in tree.iter_proofs()]
@@ -281,7 +287,7 @@ class Batcher:
                     head = sender.head() if head is None else head
                     if head - int(receipt["blockNumber"]) + 1 < self.confirmations:
                         continue
-                    found = sender.find_anchoring(b.root)
+                    found = sender.find_anchoring(b.account, b.root)
                     if found is None or found.tx_hash.lower() != str(b.tx_hash).lower():
                         continue  # the receipt's block was just reorged away: look again next pass
                     self.crash.hit("before_receipt_record")
@@ -323,7 +329,7 @@ class Batcher:
             self.batches.mark_sent(b.id)
 
     def _resubmit(self, sender: TxSender, b: BatchRow, *, fresh: bool = False) -> None:
-        found = sender.find_anchoring(b.root)
+        found = sender.find_anchoring(b.account, b.root)
         if found is not None:
             if found.issuer.lower() == b.account.lower():
                 self._anchored(b, found, sender)
@@ -356,7 +362,7 @@ class Batcher:
             self.status.resubmissions += 1
 
     def _after_revert(self, sender: TxSender, b: BatchRow) -> None:
-        found = sender.find_anchoring(b.root)
+        found = sender.find_anchoring(b.account, b.root)
         if found is not None and found.issuer.lower() == b.account.lower():
             self._anchored(b, found, sender)
             return
@@ -403,7 +409,7 @@ class Batcher:
         self._last_head = latest
 
     def _reanchor(self, sender: TxSender, b: BatchRow) -> None:
-        found = sender.find_anchoring(b.root)
+        found = sender.find_anchoring(b.account, b.root)
         self.status.reorgs_seen += 1
         if found is not None and found.issuer.lower() == b.account.lower():
             log.info("batch %d: its block changed in a reorg; now in block %d", b.id, found.block_number)

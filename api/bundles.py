@@ -12,7 +12,7 @@ import base64
 import threading
 from collections import OrderedDict
 
-from anchor.bundle import Anchor, Batch, BatchSignature, BundleWriter, Supersedes
+from anchor.bundle import Anchor, Batch, BatchSignature, BundleWriter, Supersedes, to_checksum_address
 from anchor.deploy import Manifest
 from anchor.leaf import leaf_hash
 
@@ -68,8 +68,10 @@ class BundleRenderer:
                 self._writers.popitem(last=False)
         return w
 
-    def render(self, doc: DocumentRow, batch: BatchRow, supersedes: tuple[bytes, bytes] | None = None) -> str:
-        """The bundle JSON text of an anchored document (`supersedes`: the replaced root and leaf)."""
+    def render(
+        self, doc: DocumentRow, batch: BatchRow, supersedes: tuple[str, bytes, bytes] | None = None
+    ) -> str:
+        """The bundle JSON text of an anchored document (`supersedes`: the replaced issuer, root, leaf)."""
         assert doc.salt is not None and doc.path is not None and doc.index is not None
         path = [doc.path[i : i + _HASH] for i in range(0, len(doc.path), _HASH)]
         return self.writer(batch).render(
@@ -81,7 +83,11 @@ class BundleRenderer:
             index=doc.index,
             path=path,
             supersedes=(
-                Supersedes(root="0x" + supersedes[0].hex(), leaf="0x" + supersedes[1].hex())
+                Supersedes(
+                    issuer=to_checksum_address(supersedes[0]),
+                    root="0x" + supersedes[1].hex(),
+                    leaf="0x" + supersedes[2].hex(),
+                )
                 if supersedes
                 else None
             ),

@@ -31,14 +31,14 @@ class DocumentViews:
             return None
         return self.renderer.render(doc, batch, self._supersedes(doc))
 
-    def _supersedes(self, doc: DocumentRow) -> tuple[bytes, bytes] | None:
+    def _supersedes(self, doc: DocumentRow) -> tuple[str, bytes, bytes] | None:
         if doc.supersedes is None:
             return None
         old = self.docs.get(doc.supersedes)
         if old is None or old.batch_id is None or old.salt is None:
             return None
         old_batch = self.batches.get(old.batch_id)
-        return (old_batch.root, leaf_of(old)) if old_batch else None
+        return (old_batch.account, old_batch.root, leaf_of(old)) if old_batch else None
 
     def views(self, rows: Iterable[DocumentRow], *, bundles: bool = True) -> list[dict[str, Any]]:
         batches: dict[int, BatchRow | None] = {}

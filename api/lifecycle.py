@@ -16,7 +16,7 @@ from eth_abi.exceptions import DecodingError
 from anchor.bundle import Bundle
 from anchor.chain import Receipt
 from anchor.errors import ChainError, ChainUnavailable, ConfigError, ContractRevert
-from anchor.registry import DocumentProof
+from anchor.registry import DocumentProof, Opening
 
 from .batch_store import BatchStore
 from .bundles import leaf_of
@@ -74,7 +74,7 @@ class LifecycleService:
         batch = self.batches.get(doc.batch_id)
         assert batch is not None and doc.path is not None and doc.index is not None
         path = tuple(doc.path[i : i + 32] for i in range(0, len(doc.path), 32))
-        return DocumentProof(batch.root, leaf_of(doc), doc.index, path)
+        return DocumentProof(batch.account, batch.root, leaf_of(doc), doc.index, path)
 
     def _issuer(self, party: str) -> IssuerIdentity:
         ident = self.identities.issuers.get(party)
@@ -90,7 +90,7 @@ class LifecycleService:
             reg = self.gateway.registries()
             with self.locks(ident.address):
                 if whole_batch:
-                    return reg.documents.revoke_batch(ident.account, proof.root, reason)
+                    return reg.documents.revoke_batch(ident.account, proof.issuer, proof.root, reason)
                 return reg.documents.revoke_document(ident.account, proof, reason)
 
         receipt = chain_call(send)
@@ -122,11 +122,11 @@ class LifecycleService:
                 "CONSUMER_NOT_CONFIGURED",
                 f"this service holds no account to consume documents for {party}",
             )
-        proof = DocumentProof.of(bundle)
+        proof, opening = DocumentProof.of(bundle), Opening.of(bundle)
 
         def send() -> Receipt:
             reg = self.gateway.registries()
             with self.locks(account.address):
-                return reg.documents.consume(account, proof)
+                return reg.documents.consume(account, proof, opening)
 
         return chain_call(send)

@@ -124,16 +124,17 @@ class TxSender:
                 out[n] = None  # BlockNotFound: beyond the head after a rollback
         return out
 
-    def find_anchoring(self, root: bytes) -> Anchoring | None:
-        """The anchoring of `root` on the canonical chain as it is now, or None."""
-        batch = self.reg.documents.batch(root)
+    def find_anchoring(self, issuer: str, root: bytes) -> Anchoring | None:
+        """`issuer`'s anchoring of `root` on the canonical chain as it is now, or None."""
+        batch = self.reg.documents.batch(issuer, root)
         if batch["issuer"] == _ZERO:
             return None
         logs = self._rpc(
             lambda: self.chain.w3.eth.get_logs(
                 {
                     "address": to_checksum_address(self.registry),
-                    "topics": [ANCHORED_TOPIC, "0x" + root.hex()],
+                    # The issuer topic too: another account may have anchored a copy of this root.
+                    "topics": [ANCHORED_TOPIC, "0x" + root.hex(), "0x" + issuer[2:].lower().rjust(64, "0")],
                     "fromBlock": self.reg.manifest.deploy_block,
                     "toBlock": "latest",
                 }

@@ -60,6 +60,7 @@ BASELINE = {
     "certificate_chain": (V, "CHAIN_VALID"),
     "ca_status": (V, "CA_ACTIVE"),
     "recognition": (V, "RECOGNIZED"),
+    "terms": (V, "NO_TERMS"),
 }
 NOT_ANCHORED_SKIPS = {
     name: (SKIP, "NOT_ANCHORED")
@@ -147,7 +148,16 @@ def test_verdict_states_the_block_it_read_and_serializes_as_documented(sc: Scena
     assert later.read_at_block_hash == chain.block("latest")["hash"].to_0x_hex()
 
     d = v.to_dict()
-    assert set(d) == {"verdict", "verifyingParty", "document", "checks", "chain", "anchoredAt", "details"}
+    assert set(d) == {
+        "verdict",
+        "verifyingParty",
+        "document",
+        "checks",
+        "chain",
+        "anchoredAt",
+        "terms",
+        "details",
+    }
     assert d["verdict"] == "VALID"
     assert d["verifyingParty"] == "TH"
     assert d["document"] == "doc-0.json"
@@ -514,9 +524,63 @@ def test_consumed_document_names_the_consumer(sc: Scenario) -> None:
     docs, bundles = sc.issue_permits(2, Terms(destination="TH"))
     sc.world.reg.documents.consume(sc.consumer("TH"), DocumentProof.of(bundles[1]), Opening.of(bundles[1]))
     v = sc.verify(docs[1], bundles[1], "TH")
-    expect(v, INVALID, document_status=(INV, "CONSUMED"))
+    expect(v, INVALID, document_status=(INV, "CONSUMED"), terms=(V, "TERMS_MET"))
     assert "consumed by TH" in v.check("document_status").message
-    expect(sc.verify(docs[0], bundles[0], "TH"), VALID)
+    expect(sc.verify(docs[0], bundles[0], "TH"), VALID, terms=(V, "TERMS_MET"))
+
+
+# ====================================================================== terms (leaf v2)
+
+
+def test_terms_validity_period_at_chain_time(sc: Scenario) -> None:
+    now = sc.world.now()
+    docs, [later, current, expired] = (
+        [json_doc(60 + i) for i in range(3)],
+        [
+            sc.issue([json_doc(60)], terms=Terms(valid_from=now + 3600))[0],
+            sc.issue([json_doc(61)], terms=Terms(valid_from=now - 10, valid_until=now + 3600))[0],
+            sc.issue([json_doc(62)], terms=Terms(valid_until=now + 5))[0],
+        ],
+    )
+    v = sc.verify(docs[0], later)
+    expect(v, INVALID, terms=(INV, "NOT_YET_VALID"))
+    expect(sc.verify(docs[1], current), VALID, terms=(V, "TERMS_MET"))
+    advance_time(sc.world.chain, 60)
+    v = sc.verify(docs[2], expired)
+    expect(v, INVALID, terms=(INV, "EXPIRED"))
+    assert v.terms == {
+        "destination": None,
+        "validFrom": None,
+        "validUntil": now + 5,
+        "quantity": None,
+        "unit": None,
+    }
+
+
+def test_not_destination_is_invalid_for_one_time_and_a_warning_otherwise(sc: Scenario) -> None:
+    sc.world.reg.trust.recognize(sc.world.my, "SG", mask_of([PHYTO, PERMIT]))
+    _, [permit] = sc.issue_permits(1, Terms(destination="TH"))
+    v = sc.verify(json_doc(0, permit=True), permit, "MY")
+    expect(v, INVALID, terms=(INV, "NOT_DESTINATION"))
+    assert "destined to TH, not MY" in v.check("terms").message
+    [phyto] = sc.issue([json_doc(70)], terms=Terms(destination="TH"))
+    v = sc.verify(json_doc(70), phyto, "MY")
+    expect(v, VALID, terms=(V, "NOT_DESTINATION"))
+    assert v.check("terms").warning
+
+
+def test_partial_endorsements_then_quantity_exhausted(sc: Scenario) -> None:
+    docs, [permit] = sc.issue_permits(1, Terms(destination="TH", quantity=5000, unit="pieces"))
+    consumer = sc.consumer("TH")
+    proof, opening = DocumentProof.of(permit), Opening.of(permit)
+    sc.world.reg.documents.endorse(consumer, proof, opening, 2000)
+    v = sc.verify(docs[0], permit, "TH")
+    expect(v, VALID, terms=(V, "TERMS_MET"))
+    assert "3000 of 5000 pieces remain" in v.check("terms").message
+    assert v.terms["endorsed"] == 2000 and v.terms["remaining"] == 3000
+    sc.world.reg.documents.endorse(consumer, proof, opening, 3000)
+    v = sc.verify(docs[0], permit, "TH")
+    expect(v, INVALID, document_status=(INV, "CONSUMED"), terms=(INV, "QUANTITY_EXHAUSTED"))
 
 
 # ====================================================================== signature and certificates
@@ -627,7 +691,9 @@ def test_ca_registered_validity_over_at_anchoring_time(sc: Scenario, tmp_path: P
     der = other.ca.certificate.public_bytes(Encoding.DER)
     world.reg.trust.add_ca(world.sg, der, 1_600_000_000, world.now() - 1, ISSUER_TYPES)
     account = world.account(5)
-    world.reg.trust.authorize_issuer(world.sg, account.address, ca_id("SG", other.ca.fingerprint), ISSUER_TYPES)
+    world.reg.trust.authorize_issuer(
+        world.sg, account.address, ca_id("SG", other.ca.fingerprint), ISSUER_TYPES
+    )
     second = Scenario(world, tmp_path, other, account)
     [bundle] = second.issue([json_doc(110)])
     v = second.verify(json_doc(110), bundle)
@@ -697,9 +763,10 @@ def test_one_verifier_sees_every_change_made_after_its_earlier_verdicts(sc: Scen
     expect(verifier.verify(docs[1], bundles[1], "TH"), VALID)
 
     [permit_doc], [permit] = sc.issue_permits(1, Terms(destination="TH"))
-    expect(verifier.verify(permit_doc, permit, "TH"), VALID)
+    met = (V, "TERMS_MET")
+    expect(verifier.verify(permit_doc, permit, "TH"), VALID, terms=met)
     world.reg.documents.consume(sc.consumer("TH"), DocumentProof.of(permit), Opening.of(permit))
-    expect(verifier.verify(permit_doc, permit, "TH"), INVALID, document_status=(INV, "CONSUMED"))
+    expect(verifier.verify(permit_doc, permit, "TH"), INVALID, document_status=(INV, "CONSUMED"), terms=met)
 
     withdrawn = (V, "RECOGNITION_WITHDRAWN_SINCE")
     world.reg.trust.unrecognize(world.th, "SG", mask_of([PHYTO]))
@@ -709,7 +776,9 @@ def test_one_verifier_sees_every_change_made_after_its_earlier_verdicts(sc: Scen
     later = (V, "CA_REVOKED_LATER")
     expect(verifier.verify(docs[2], bundles[2], "TH"), VALID, recognition=withdrawn, ca_status=later)
 
-    world.reg.documents.revoke_batch(world.sg, bundles[2].anchor.issuer, bytes.fromhex(bundles[2].batch.root[2:]))
+    world.reg.documents.revoke_batch(
+        world.sg, bundles[2].anchor.issuer, bytes.fromhex(bundles[2].batch.root[2:])
+    )
     expect(
         verifier.verify(docs[2], bundles[2], "TH"),
         INVALID,

@@ -113,6 +113,13 @@ def parse_time(text: str | None) -> int:
         raise click.BadParameter(str(e)) from None
 
 
+def parse_quantity(text: str, what: str) -> int:
+    try:
+        return inputs.parse_quantity(text, what)
+    except ConfigError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 def parse_fingerprint(text: str) -> bytes:
     try:
         return inputs.parse_fingerprint(text)

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..cacert import read_ca_certificate
+from ..cacert import ca_id, load_ca_key, read_ca_certificate
 from ..doctypes import mask_of, names_of
+from ..errors import ConfigError
 from ..reasons import reason_code, reason_name
+from ..registry import Registries
 from ._common import (
     Context,
     account_option,
@@ -30,12 +32,34 @@ doc_types_option = click.option(
 )
 
 
-def _fp(value: str) -> bytes:
-    """A fingerprint, or the path of the CA certificate it is computed from."""
+def _fp(value: str, party: str) -> bytes:
+    """A CA id, or the path of the CA certificate it is computed from for `party` (CA ids are bound to
+    the registering party: the same certificate registered by two parties has two ids)."""
     path = Path(value)
     if path.exists():
-        return read_ca_certificate(path).fingerprint
+        return ca_id(party, read_ca_certificate(path).fingerprint)
     return parse_fingerprint(value)
+
+
+def _acting_party(reg: Registries, address: str) -> str:
+    party = reg.trust.admin_party(address)
+    if not party:
+        raise ConfigError(f"account {address} is not an admin of any party")
+    return party
+
+
+def _registered_id(reg: Registries, value: str) -> bytes:
+    """For read commands: a CA id, or the id under which some party registered this certificate."""
+    path = Path(value)
+    if not path.exists():
+        return parse_fingerprint(value)
+    cert_hash = read_ca_certificate(path).fingerprint
+    ids = [ca_id(p, cert_hash) for p in reg.trust.parties()]
+    found = [i for i in ids if reg.trust.ca(i).registered_at]
+    if len(found) > 1:
+        owners = ", ".join(reg.trust.ca(i).party for i in found)
+        raise ConfigError(f"{path} is registered by several parties ({owners}): give the CA id instead")
+    return found[0] if found else ids[0] if ids else cert_hash
 
 
 @click.group("ca")
@@ -47,25 +71,36 @@ def ca_group() -> None:
 @click.option(
     "--cert", "cert_path", required=True, type=click.Path(path_type=Path), help="CA certificate (PEM)."
 )
+@click.option(
+    "--ca-key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The CA's private key (PEM; TRUSTANCHOR_KEY_PASSWORD if encrypted): signs the proof of "
+    "possession that every audit checks. Without it the registration carries none and audits report it.",
+)
 @doc_types_option
 @account_option
 @pass_ctx
-def ca_add(ctx: Context, cert_path: Path, doc_types: str, account_spec: str | None) -> None:
-    """Register a CA of the acting party by its certificate's SHA-256 fingerprint."""
+def ca_add(
+    ctx: Context, cert_path: Path, key_path: Path | None, doc_types: str, account_spec: str | None
+) -> None:
+    """Register a CA of the acting party: its certificate and a proof that the party holds its key."""
     ca = read_ca_certificate(cert_path)
+    key = load_ca_key(key_path) if key_path else None
     mask = mask_of(doc_types.split(","))
     reg = ctx.registries()
-    r = reg.trust.add_ca(ctx.account(account_spec), ca.fingerprint, ca.not_before, ca.not_after, mask)
-    done(f"CA {ca.subject} registered as 0x{ca.fingerprint.hex()} for {', '.join(names_of(mask))}", r)
+    fp, r = reg.trust.register_ca(ctx.account(account_spec), ca, mask, key)
+    proof = "with proof of possession" if key else "WITHOUT proof of possession (audits will report it)"
+    done(f"CA {ca.subject} registered as 0x{fp.hex()} for {', '.join(names_of(mask))}, {proof}", r)
 
 
 def _status_command(name: str, help_text: str, with_reason: bool) -> None:
     def command(
         ctx: Context, ca: str, effective: str | None, account_spec: str | None, reason: str = "0"
     ) -> None:
-        fp = _fp(ca)
         reg = ctx.registries()
         acct = ctx.account(account_spec)
+        fp = _fp(ca, _acting_party(reg, acct.address))
         when = parse_time(effective)
         if name == "suspend":
             r = reg.trust.suspend_ca(acct, fp, when, reason_code(reason))
@@ -86,7 +121,7 @@ def _status_command(name: str, help_text: str, with_reason: bool) -> None:
         "--effective", help="Effective time: 'now' (default), unix seconds or ISO 8601."
     )(decorated)
     decorated = click.argument("ca")(decorated)
-    ca_group.command(name, help=help_text + " CA is a fingerprint or the CA certificate file.")(decorated)
+    ca_group.command(name, help=help_text + " CA is a CA id or the CA certificate file.")(decorated)
 
 
 _status_command("suspend", "Suspend a CA (effective now or at a past time not before its last change).", True)
@@ -148,8 +183,8 @@ def ca_list(ctx: Context, party: str | None, as_json: bool) -> None:
 @pass_ctx
 def ca_history(ctx: Context, ca: str, as_json: bool) -> None:
     """Every status change of a CA, with effective and recorded times."""
-    fp = _fp(ca)
     reg = ctx.registries()
+    fp = _registered_id(reg, ca)
     history = reg.trust.ca_history(fp)
     if not history:
         raise click.ClickException(f"CA 0x{fp.hex()} is not registered")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from .._internal import anvil
-from ..doctypes import mask_of
 from ..deploy import Manifest, deploy, verify_code
+from ..doctypes import mask_of
 from ..errors import ConfigError
 from ._common import Context, emit_json, json_option, pass_ctx
 
@@ -93,10 +93,14 @@ def deploy_cmd(ctx: Context, force: bool, account_spec: str | None, as_json: boo
     deployer = ctx.account(account_spec or dep.deployer)
     parties = [(p.id, _address(ctx, p.admin)) for p in dep.parties]
     manifest = deploy(
-        chain, deployer, parties, dep.threshold, dep.proposal_lifetime_seconds,
+        chain,
+        deployer,
+        parties,
+        dep.threshold,
+        dep.proposal_lifetime_seconds,
         admin_delay=dep.admin_delay_seconds,
         one_time_types=mask_of(dep.one_time_types),
-        network=ctx.config.chain.name
+        network=ctx.config.chain.name,
     )
     manifest.save(path)
     if as_json:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..doctypes import mask_of
 from ..registry import ProposalKind
 from ._common import Context, account_option, done, emit_json, fmt_time, json_option, pass_ctx, table
 
@@ -20,6 +21,9 @@ def party_group() -> None:
 @click.option("--admin", metavar="ADDRESS", help="First admin account of the party to admit.")
 @click.option("--remove", "remove", metavar="PARTY", help="Remove a member party.")
 @click.option("--threshold", type=int, help="Change the approval threshold m.")
+@click.option(
+    "--one-time-types", metavar="TYPES", help="Set the consumable document types (comma-separated)."
+)
 @account_option
 @pass_ctx
 def propose(
@@ -28,12 +32,15 @@ def propose(
     admin: str | None,
     remove: str | None,
     threshold: int | None,
+    one_time_types: str | None,
     account_spec: str | None,
 ) -> None:
     """Propose one change; the proposing party's approval is counted at once."""
-    chosen = [x for x in (add, remove, threshold) if x is not None]
+    chosen = [x for x in (add, remove, threshold, one_time_types) if x is not None]
     if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --add PARTY, --remove PARTY, --threshold N")
+        raise click.UsageError(
+            "give exactly one of --add PARTY, --remove PARTY, --threshold N, --one-time-types TYPES"
+        )
     reg = ctx.registries()
     acct = ctx.account(account_spec)
     if add is not None:
@@ -42,8 +49,11 @@ def propose(
         pid, r = reg.trust.propose(acct, ProposalKind.ADD_PARTY, add, admin)
     elif remove is not None:
         pid, r = reg.trust.propose(acct, ProposalKind.REMOVE_PARTY, remove)
+    elif threshold is not None:
+        pid, r = reg.trust.propose(acct, ProposalKind.SET_THRESHOLD, threshold=threshold)
     else:
-        pid, r = reg.trust.propose(acct, ProposalKind.SET_THRESHOLD, threshold=int(threshold or 0))
+        mask = mask_of((one_time_types or "").split(","))
+        pid, r = reg.trust.propose(acct, ProposalKind.SET_ONE_TIME_TYPES, doc_types=mask)
     p = reg.trust.proposal(pid)
     done(f"proposal {pid} created, expires {fmt_time(p.expires_at)}; approvals {p.approvals}", r)
 

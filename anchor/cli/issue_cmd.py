@@ -11,8 +11,18 @@ from ..canonical import digest_file
 from ..doctypes import type_id
 from ..issuing import DocumentInput, DocumentIssuer
 from ..journal import Journal, JournalEntry
+from ..leaf import LeafError, Terms
 from ..signing import Signer
-from ._common import Context, account_option, emit_json, is_tty, json_option, pass_ctx
+from ._common import (
+    Context,
+    account_option,
+    emit_json,
+    is_tty,
+    json_option,
+    parse_quantity,
+    parse_time,
+    pass_ctx,
+)
 
 
 @click.command("issue")
@@ -47,6 +57,13 @@ from ._common import Context, account_option, emit_json, is_tty, json_option, pa
 @click.option(
     "--batch-size", type=int, default=1_000_000, show_default=True, help="Documents per Merkle batch."
 )
+@click.option(
+    "--destination", metavar="PARTY", help="Destination party of all FILES (one-time use there only)."
+)
+@click.option("--valid-from", metavar="TIME", help="Valid from (unix seconds or ISO 8601); default open.")
+@click.option("--valid-until", metavar="TIME", help="Valid until (unix seconds or ISO 8601); default open.")
+@click.option("--quantity", metavar="N", help="Quantity that partial shipments may endorse up to.")
+@click.option("--unit", help="Unit of --quantity (1-8 letters or digits, e.g. pieces, kg).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @account_option
 @json_option
@@ -63,6 +80,11 @@ def issue_cmd(
     media_type: str | None,
     out: Path,
     batch_size: int,
+    destination: str | None,
+    valid_from: str | None,
+    valid_until: str | None,
+    quantity: str | None,
+    unit: str | None,
     quiet: bool,
     account_spec: str | None,
     as_json: bool,
@@ -83,6 +105,16 @@ def issue_cmd(
     else:
         raise click.UsageError("give --signer-key and --signer-cert, or --p12")
     tid = type_id(doc_type)
+    try:
+        terms = Terms(
+            destination=destination or "",
+            valid_from=parse_time(valid_from),
+            valid_until=parse_time(valid_until),
+            quantity=parse_quantity(quantity, "--quantity") if quantity is not None else 0,
+            unit=unit or "",
+        )
+    except LeafError as exc:
+        raise click.UsageError(str(exc)) from None
     names = [f.name for f in files]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -93,7 +125,7 @@ def issue_cmd(
     reg = ctx.registries()
     show = is_tty() and not quiet and not as_json
 
-    digests = [DocumentInput(f.name, digest_file(f, media_type)) for f in files]
+    digests = [DocumentInput(f.name, digest_file(f, media_type), terms) for f in files]
     out.mkdir(parents=True, exist_ok=True)
     with Journal(ctx.config.home / "journal.sqlite") as journal:
         known = journal.known(account.address, tid, [d.digest.digest for d in digests])

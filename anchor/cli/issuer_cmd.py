@@ -18,7 +18,7 @@ from ._common import (
     pass_ctx,
     table,
 )
-from .ca_cmd import _fp
+from .ca_cmd import _acting_party, _fp
 
 
 def _addr(value: str) -> str:
@@ -42,12 +42,13 @@ def issuer_group() -> None:
 @pass_ctx
 def issuer_add(ctx: Context, issuer_account: str, ca: str, doc_types: str, account_spec: str | None) -> None:
     """Authorize ISSUER_ACCOUNT (address) to anchor documents of the given types."""
-    fp = _fp(ca)
     reg = ctx.registries()
+    acct = ctx.account(account_spec)
+    fp = _fp(ca, _acting_party(reg, acct.address))
     mask = mask_of(doc_types.split(","))
     if mask == mask_of(["all"]):
         mask = reg.trust.ca(fp).doc_types  # "all" means all the CA may sign
-    r = reg.trust.authorize_issuer(ctx.account(account_spec), _addr(issuer_account), fp, mask)
+    r = reg.trust.authorize_issuer(acct, _addr(issuer_account), fp, mask)
     done(f"issuer {issuer_account} authorized for {', '.join(names_of(mask))}", r)
 
 

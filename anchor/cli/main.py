@@ -18,8 +18,9 @@ from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
 from .pki_cmd import pki_group
 from .recognition_cmd import recognitions, recognize, unrecognize
+from .role_cmd import admin_group, role_group
 from .serve_cmd import apikey_group, serve_cmd
-from .verify_cmd import consume_cmd, revoke_cmd, supersede_cmd, verify_cmd
+from .verify_cmd import consume_cmd, endorse_cmd, revoke_cmd, supersede_cmd, verify_cmd
 
 EXIT_ERROR = 3
 EXIT_USAGE = 64
@@ -63,6 +64,9 @@ for command in (
     revoke_cmd,
     supersede_cmd,
     consume_cmd,
+    endorse_cmd,
+    role_group,
+    admin_group,
     demo_cmd,
     audit_group,
     serve_cmd,

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from ..bundle import Bundle
 from ..errors import ConfigError
 from ..reasons import reason_code
-from ..registry import DocumentProof
+from ..registry import DocumentProof, Opening, Registries
 from ..verify import CheckStatus, Decision, Verdict, Verifier, load_ca_directory
-from ._common import Context, account_option, console, done, json_option, pass_ctx
+from ._common import Context, account_option, console, done, json_option, parse_quantity, pass_ctx
 
 EXIT_CODES = {Decision.VALID: 0, Decision.INVALID: 1, Decision.INDETERMINATE: 2}
 _STYLE = {
@@ -106,13 +107,15 @@ def _trusted(ctx: Context, bundle: Bundle) -> None:
 def revoke_cmd(
     ctx: Context, bundle_path: Path, reason: str, whole_batch: bool, account_spec: str | None
 ) -> None:
-    """The issuing party revokes the document of a bundle (or its whole batch)."""
+    """Revoke the document of a bundle (or its whole batch): the issuer account that anchored it, or an
+    admin of the issuing party."""
     bundle = Bundle.load(bundle_path)
     _trusted(ctx, bundle)
     reg = ctx.registries()
     acct = ctx.account(account_spec)
     if whole_batch:
-        r = reg.documents.revoke_batch(acct, bytes.fromhex(bundle.batch.root[2:]), reason_code(reason))
+        root = bytes.fromhex(bundle.batch.root[2:])
+        r = reg.documents.revoke_batch(acct, bundle.anchor.issuer, root, reason_code(reason))
         done(f"batch {bundle.batch.root} revoked", r)
     else:
         r = reg.documents.revoke_document(acct, DocumentProof.of(bundle), reason_code(reason))
@@ -137,7 +140,8 @@ def revoke_cmd(
 @account_option
 @pass_ctx
 def supersede_cmd(ctx: Context, bundle_path: Path, new_path: Path, account_spec: str | None) -> None:
-    """The issuing party replaces a document by its amended successor."""
+    """Replace a document by its amended successor: the issuer account that anchored both, or an admin
+    of their party."""
     old, new = Bundle.load(bundle_path), Bundle.load(new_path)
     _trusted(ctx, old)
     _trusted(ctx, new)
@@ -146,21 +150,68 @@ def supersede_cmd(ctx: Context, bundle_path: Path, new_path: Path, account_spec:
     done(f"{old.document.name} superseded by {new.document.name}", r)
 
 
-@click.command("consume")
-@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--as", "as_party", required=True, metavar="PARTY", help="The receiving party using the document."
-)
-@account_option
-@pass_ctx
-def consume_cmd(ctx: Context, bundle_path: Path, as_party: str, account_spec: str | None) -> None:
-    """A receiving party uses a one-time document (e.g. a CITES permit at import); a second use fails."""
+def _use_document(
+    ctx: Context, bundle_path: Path, as_party: str, account_spec: str | None
+) -> tuple[Registries, LocalAccount, Bundle, str]:
     bundle = Bundle.load(bundle_path)
     _trusted(ctx, bundle)
     reg = ctx.registries()
     acct = ctx.account(account_spec)
-    acting = reg.trust.admin_party(acct.address)
+    acting = reg.trust.consumer_party(acct.address)
     if acting != as_party.upper():
-        raise ConfigError(f"account {acct.address} acts for {acting or 'no party'}, not {as_party.upper()}")
-    r = reg.documents.consume(acct, DocumentProof.of(bundle))
+        raise ConfigError(
+            f"account {acct.address} is a consumer account of {acting or 'no party'}, not {as_party.upper()} "
+            f"(an admin of {as_party.upper()} grants one: trustanchor role grant-consumer ACCOUNT)"
+        )
+    destination = bundle.terms.destination
+    if destination != acting:
+        raise ConfigError(
+            f"{bundle.document.name} is destined to {destination or 'no party'}, so {acting} cannot use it"
+        )
+    return reg, acct, bundle, acting
+
+
+@click.command("consume")
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as", "as_party", required=True, metavar="PARTY", help="The destination party using the document."
+)
+@account_option
+@pass_ctx
+def consume_cmd(ctx: Context, bundle_path: Path, as_party: str, account_spec: str | None) -> None:
+    """The destination party's consumer account uses up a one-time document (e.g. a CITES permit at
+    import), within its validity period; a second use fails. A document with a quantity is endorsed for
+    all that remains."""
+    reg, acct, bundle, acting = _use_document(ctx, bundle_path, as_party, account_spec)
+    r = reg.documents.consume(acct, DocumentProof.of(bundle), Opening.of(bundle))
     done(f"{bundle.document.name} consumed by {acting}", r)
+
+
+@click.command("endorse")
+@click.option("--bundle", "bundle_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--as", "as_party", required=True, metavar="PARTY", help="The destination party endorsing a shipment."
+)
+@click.option("--amount", required=True, help="The quantity actually shipped, in the document's unit.")
+@account_option
+@pass_ctx
+def endorse_cmd(
+    ctx: Context, bundle_path: Path, as_party: str, amount: str, account_spec: str | None
+) -> None:
+    """Endorse the quantity of one partial shipment against a one-time document's committed quantity;
+    the document is used up when the quantity is reached, and more than remains is refused."""
+    value = parse_quantity(amount, "--amount")
+    reg, acct, bundle, acting = _use_document(ctx, bundle_path, as_party, account_spec)
+    quantity = bundle.terms.quantity
+    if not quantity:
+        raise ConfigError(f"{bundle.document.name} commits to no quantity: consume it instead")
+    r = reg.documents.endorse(acct, DocumentProof.of(bundle), Opening.of(bundle), value)
+    state = reg.documents.document(
+        bundle.anchor.issuer, bytes.fromhex(bundle.batch.root[2:]), bytes.fromhex(bundle.leaf.hash[2:])
+    )["state"]
+    unit = f" {bundle.terms.unit}" if bundle.terms.unit else ""
+    done(
+        f"{value}{unit} of {bundle.document.name} endorsed by {acting}: {state['endorsed']} of {quantity}{unit} "
+        f"used, {quantity - state['endorsed']}{unit} remain",
+        r,
+    )

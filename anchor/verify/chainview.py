@@ -66,6 +66,7 @@ class ChainView:
     document: dict[str, Any]
     context: dict[str, Any]
     transaction: AnchoringTransaction
+    one_time_types: int = 0
 
 
 class ChainReader:
@@ -76,6 +77,7 @@ class ChainReader:
         self._doc_fn = doc_abi.fn("document")
         self._batch_fn = doc_abi.fn("batch")
         self._ctx_fn = trust_abi.fn("verificationContext")
+        self._one_time_fn = trust_abi.fn("oneTimeDocTypes")
         self._status_topics = ["0x" + doc_abi.event(n).topic.hex() for n in _STATUS_EVENTS]
         self._anchored_topic = "0x" + doc_abi.event("Anchored").topic.hex()
         self._doc_address = manifest.document_registry.address
@@ -93,6 +95,7 @@ class ChainReader:
         # Keyed by (issuer, root): another account may anchor a copy of the same root as its own batch.
         self._batches: OrderedDict[tuple[str, bytes], dict[str, Any]] = OrderedDict()
         self._contexts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._one_time: int | None = None
         self._transactions: OrderedDict[tuple[str, bytes, str], AnchoringTransaction] = OrderedDict()
         self._documents: dict[tuple[str, bytes, bytes], dict[str, Any]] = {}
 
@@ -137,6 +140,7 @@ class ChainReader:
                 self._touched_roots.add(topics[1])
         if answers[1]:
             self._contexts.clear()
+            self._one_time = None
         self._documents.clear()
         self._head = head
         return head
@@ -164,7 +168,12 @@ class ChainReader:
             context = self._ctx_fn.decode(self._eth_call(self._trust_address, data, at))
             self._contexts[key] = context
         transaction = self._transaction(claimed_transaction.lower(), root, issuer)
-        return ChainView(number, block_hash, block_time, document, context, transaction)
+        if self._one_time is None:
+            # Changes only by a governance event, which clears it in sync().
+            self._one_time = int(
+                self._one_time_fn.decode(self._eth_call(self._trust_address, self._one_time_fn.encode(), at))
+            )
+        return ChainView(number, block_hash, block_time, document, context, transaction, self._one_time)
 
     def _transaction(self, tx_hash: str, root: bytes, issuer: str) -> AnchoringTransaction:
         """The bundle's transaction, from its receipt: a mined anchoring never changes (reorgs reset the

@@ -18,7 +18,7 @@ from ..canonical import Digest
 from ..deploy import party_code
 from ..doctypes import names_of
 from ..errors import PKIError
-from ..leaf import leaf_hash
+from ..leaf import Terms, leaf_hash
 from ..merkle import verify_inclusion
 from ..reasons import reason_name
 from ..signing import validate_chain as _validate_chain
@@ -103,7 +103,10 @@ def anchored(
     b = view.document["batch"]
     if b["issuer"] == _ZERO:
         return Check(
-            n, INV, "ROOT_NOT_ANCHORED", f"issuer {a.issuer} never anchored this batch root on the trusted registry"
+            n,
+            INV,
+            "ROOT_NOT_ANCHORED",
+            f"issuer {a.issuer} never anchored this batch root on the trusted registry",
         )
     if b["size"] != bundle.proof.tree_size or b["docType"] != bundle.document.document_type_id:
         return Check(
@@ -371,3 +374,84 @@ def recognition(bundle: Bundle, view: ChainView | None, verifier: str) -> Check:
     return Check(
         n, V, "RECOGNIZED", f"{verifier} recognizes {issuer_party}'s CA for {dt_name}, at issuance and now"
     )
+
+
+def _when(ts: int) -> str:
+    return _t(ts)
+
+
+def terms(bundle: Bundle, view: ChainView | None, verifier: str) -> Check:
+    """The terms the leaf commits to, at the chain's time (the verdict's read time)."""
+    n = "terms"
+    t = bundle.terms.terms()
+    if t.open:
+        return Check(n, V, "NO_TERMS", "the document commits to no destination, validity period or quantity")
+    if view is None:
+        return Check(n, E, "CHAIN_UNAVAILABLE", "the chain could not be read (its time decides validity)")
+    now = view.block_time
+    one_time = bool(view.one_time_types >> bundle.document.document_type_id & 1)
+    if t.valid_from and now < t.valid_from:
+        return Check(
+            n,
+            INV,
+            "NOT_YET_VALID",
+            f"the document is valid only from {_when(t.valid_from)} (chain time {_when(now)})",
+        )
+    if t.valid_until and now > t.valid_until:
+        consumed = view.document["state"]["consumedAt"]
+        used = (
+            f"; it was used at {_when(consumed)}, within its validity"
+            if consumed and consumed <= t.valid_until
+            else ""
+        )
+        return Check(
+            n,
+            INV,
+            "EXPIRED",
+            f"the document expired at {_when(t.valid_until)} (chain time {_when(now)}){used}",
+        )
+    if t.destination and t.destination != verifier:
+        if one_time:
+            return Check(
+                n, INV, "NOT_DESTINATION",
+                f"the document is destined to {t.destination}, not {verifier}: only {t.destination} may accept and use it",
+            )  # fmt: skip
+        return Check(
+            n, V, "NOT_DESTINATION",
+            f"the document is destined to {t.destination}, not {verifier} (for information: {bundle.document.document_type} is not a one-time type)",
+            warning=True,
+        )  # fmt: skip
+    if t.quantity:
+        endorsed = int(view.document["state"].get("endorsed", 0))
+        unit = f" {t.unit}" if t.unit else ""
+        if endorsed >= t.quantity:
+            return Check(
+                n, INV, "QUANTITY_EXHAUSTED", f"all {t.quantity}{unit} were endorsed in earlier shipments"
+            )
+        return Check(
+            n, V, "TERMS_MET",
+            f"{t.quantity - endorsed} of {t.quantity}{unit} remain ({endorsed} endorsed so far){_validity(t)}",
+        )  # fmt: skip
+    return Check(n, V, "TERMS_MET", "within its terms" + _validity(t))
+
+
+def _validity(t: Terms) -> str:
+    parts = []
+    if t.destination:
+        parts.append(f"destined to {t.destination}")
+    if t.valid_from or t.valid_until:
+        parts.append(
+            f"valid {_when(t.valid_from) if t.valid_from else 'from issue'} to {_when(t.valid_until) if t.valid_until else 'open'}"
+        )
+    return (": " + ", ".join(parts)) if parts else ""
+
+
+def terms_summary(bundle: Bundle, view: ChainView | None) -> dict[str, Any]:
+    """The terms for the verdict (CLI, JSON, API, page): null fields are open."""
+    t = bundle.terms
+    out: dict[str, Any] = t.model_dump(by_alias=True)
+    if t.quantity:
+        endorsed = int(view.document["state"].get("endorsed", 0)) if view else None
+        out["endorsed"] = endorsed
+        out["remaining"] = None if endorsed is None else max(t.quantity - endorsed, 0)
+    return out

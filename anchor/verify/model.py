@@ -30,6 +30,7 @@ CHECK_NAMES = (
     "certificate_chain",
     "ca_status",
     "recognition",
+    "terms",
 )
 
 
@@ -65,6 +66,7 @@ class Verdict:
     read_at_time: int | None = None
     anchored_at: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    terms: dict[str, Any] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -90,6 +92,7 @@ class Verdict:
                 "readAtTime": self.read_at_time,
             },
             "anchoredAt": self.anchored_at,
+            "terms": self.terms,
             "details": self.details,
         }
 

@@ -129,6 +129,7 @@ def _verdict(
         checks.certificate_chain(bundle, view, cas),
         checks.ca_status(view),
         checks.recognition(bundle, view, party),
+        checks.terms(bundle, view, party),
     ]
     if chain_error is not None:
         result = [_explain_unavailable(c, chain_error) for c in result]
@@ -160,6 +161,7 @@ def _verdict(
         read_at_block_hash=view.block_hash if view else None,
         read_at_time=view.block_time if view else None,
         anchored_at=view.document["batch"]["anchoredAt"] or None if view else None,
+        terms=checks.terms_summary(bundle, view),
     )
 
 
