@@ -138,24 +138,24 @@ class DocumentIssuer:
         return issuer.party
 
     def _check_terms(self, terms: Sequence[Terms], doc_type_id: int) -> None:
-        """Refuse terms a border could never honour before anything is signed or anchored."""
-        members: set[str] | None = None
-        one_time = None
+        """Refuse terms a border could never honour before anything is signed or anchored: a one-time
+        document must be destined to a member party (only its consumer can use it), and only one-time
+        documents can carry a quantity to endorse. Other documents may name any destination code (an
+        ePhyto certificate for a country outside the consortium): verifiers show it as information."""
+        if not any(t.destination or t.quantity for t in terms):
+            return
+        one_time = bool(self.reg.trust.one_time_doc_types() >> doc_type_id & 1)
+        members = {p for p in self.reg.trust.parties() if self.reg.trust.is_member(p)}
         for t in terms:
-            if t.destination:
-                if members is None:
-                    members = {p for p in self.reg.trust.parties() if self.reg.trust.is_member(p)}
-                if t.destination not in members:
-                    raise ConfigError(
-                        f"destination {t.destination!r} is not a member party (members: {', '.join(sorted(members))})"
-                    )
-            if t.quantity:
-                if one_time is None:
-                    one_time = self.reg.trust.one_time_doc_types()
-                if not one_time >> doc_type_id & 1:
-                    raise ConfigError(
-                        f"{type_name(doc_type_id)} is not a one-time document type: a quantity could never be endorsed"
-                    )
+            if one_time and t.destination and t.destination not in members:
+                raise ConfigError(
+                    f"destination {t.destination!r} of a {type_name(doc_type_id)} is not a member party "
+                    f"(members: {', '.join(sorted(members))})"
+                )
+            if t.quantity and not one_time:
+                raise ConfigError(
+                    f"{type_name(doc_type_id)} is not a one-time document type: a quantity could never be endorsed"
+                )
 
     def issue(
         self,
@@ -179,7 +179,14 @@ class DocumentIssuer:
         n = self.max_batch
         batches = [
             SignedBatch.sign(
-                self.signer, digests[i : i + n], tid, chain_id, registry, party, self.account.address, terms[i : i + n]
+                self.signer,
+                digests[i : i + n],
+                tid,
+                chain_id,
+                registry,
+                party,
+                self.account.address,
+                terms[i : i + n],
             )
             for i in starts
         ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .. import profiles
 from ..canonical import digest_file
 from ..doctypes import type_id
 from ..issuing import DocumentInput, DocumentIssuer
@@ -64,6 +65,11 @@ from ._common import (
 @click.option("--valid-until", metavar="TIME", help="Valid until (unix seconds or ISO 8601); default open.")
 @click.option("--quantity", metavar="N", help="Quantity that partial shipments may endorse up to.")
 @click.option("--unit", help="Unit of --quantity (1-8 letters or digits, e.g. pieces, kg).")
+@click.option(
+    "--no-profile",
+    is_flag=True,
+    help="Do not read terms from the documents with the type's term profile (TRUSTANCHOR_PROFILES).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @account_option
 @json_option
@@ -85,6 +91,7 @@ def issue_cmd(
     valid_until: str | None,
     quantity: str | None,
     unit: str | None,
+    no_profile: bool,
     quiet: bool,
     account_spec: str | None,
     as_json: bool,
@@ -124,8 +131,19 @@ def issue_cmd(
     account = ctx.account(account_spec)
     reg = ctx.registries()
     show = is_tty() and not quiet and not as_json
+    if terms.destination:
+        members = [p for p in reg.trust.parties() if reg.trust.is_member(p)]
+        if terms.destination not in members:
+            raise click.UsageError(
+                f"--destination {terms.destination} is not a member party (members: {', '.join(members)})"
+            )
 
-    digests = [DocumentInput(f.name, digest_file(f, media_type), terms) for f in files]
+    digests = []
+    for f in files:
+        digest = digest_file(f, media_type)
+        profile = None if no_profile else profiles.profile_for(tid, digest.media_type)
+        own = profiles.merge(profile.read(f.read_bytes(), str(f)), terms) if profile else terms
+        digests.append(DocumentInput(f.name, digest, own))
     out.mkdir(parents=True, exist_ok=True)
     with Journal(ctx.config.home / "journal.sqlite") as journal:
         known = journal.known(account.address, tid, [d.digest.digest for d in digests])

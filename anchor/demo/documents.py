@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -11,9 +12,10 @@ DATA = Path(__file__).resolve().parent / "data"
 
 PERMITS = (
     "cites-permit-SG-2026-E-04417.json",  # 20 live Asian arowana: consumed at import
-    "cites-permit-SG-2026-E-04418.json",  # 150 crocodile skins: a tampered copy is shown at the border
+    "cites-permit-SG-2026-E-04418.json",  # 150 crocodile skins: tampered copy; endorsed in partial shipments
     "cites-permit-SG-2026-E-04419.json",  # orchids: re-formatted copy; MY does not recognize SG permits
 )
+EXPIRING_PERMIT = "cites-permit-SG-2026-E-04420.json"  # python skins: expires minutes after issue
 SPS_XML = "sps-certificate-ephyto.xml"
 SPS_PDF = "sps-attachment.pdf"
 SG_ORIGIN = "certificate-of-origin-SG-FD-2026-118734.json"
@@ -47,12 +49,32 @@ class Workspace:
         shutil.copyfile(DATA / name, target)
         return target
 
+    def dated_copy(self, name: str, now: int, *, valid_for: int | None = None) -> Path:
+        """A copy of a JSON permit issued today by the chain's clock (`now`): `issueDate` becomes that day
+        and `validUntil` keeps its span, or becomes exactly `now + valid_for` seconds when given, so
+        the demo's validity checks hold on any date."""
+        doc = json.loads((DATA / name).read_text())
+        today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+        issued = dt.date.fromisoformat(doc["issueDate"])
+        if valid_for is None:
+            until = today + (dt.date.fromisoformat(doc["validUntil"]) - issued)
+            doc["validUntil"] = until.isoformat()
+        else:
+            moment = dt.datetime.fromtimestamp(now + valid_for, dt.UTC)
+            doc["validUntil"] = moment.isoformat().replace("+00:00", "Z")
+        doc["issueDate"] = today.isoformat()
+        if isinstance(doc.get("issuingOfficial"), dict) and "date" in doc["issuingOfficial"]:
+            doc["issuingOfficial"]["date"] = today.isoformat()
+        target = self.documents / name
+        target.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return target
+
     def bundle_path(self, document: Path) -> Path:
         return self.bundles / f"{document.name}.bundle.json"
 
     def tampered_copy(self, name: str, edit: dict[str, Any], new_name: str) -> Path:
-        """A copy of a JSON document with one field changed (`edit`: path tuple -> new value)."""
-        doc = json.loads((DATA / name).read_text())
+        """A copy of the issued JSON document with one field changed (`edit`: path tuple -> new value)."""
+        doc = json.loads((self.documents / name).read_text())
         for path, value in edit.items():
             target = doc
             keys = path.split(".")
@@ -69,7 +91,7 @@ class Workspace:
 
     def reformatted_copy(self, name: str, new_name: str) -> Path:
         """The same JSON document serialized differently: keys in reverse order, other indentation, \\u escapes."""
-        doc = json.loads((DATA / name).read_text())
+        doc = json.loads((self.documents / name).read_text())
         out = self.documents / new_name
         out.write_text(json.dumps(_reverse_keys(doc), indent=4, ensure_ascii=True) + "\n")
         return out

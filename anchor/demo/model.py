@@ -10,9 +10,10 @@ from ..verify import CheckStatus, Decision, Verdict
 
 @dataclass(frozen=True)
 class Expect:
-    """The outcome a verification must have: its verdict, the one check that fails (if any), warnings.
+    """The outcome a verification must have: its verdict, the check that fails (if any) and any other
+    failing checks (`also`), warnings.
 
-    A verdict matches only if exactly the expected check is INVALID (nothing else fails, nothing is
+    A verdict matches only if exactly the expected checks are INVALID (nothing else fails, nothing is
     indeterminate) and the warnings are exactly the expected ones.
     """
 
@@ -20,11 +21,12 @@ class Expect:
     failing: tuple[str, str] | None = None  # (check name, code)
     warning: tuple[str, str] | None = None  # (check name, code)
     message_contains: str | None = None  # in the failing (or warning) check's message
+    also: tuple[tuple[str, str], ...] = ()  # further failing checks, in check order
 
     def describe(self) -> str:
         text = self.verdict.value
         if self.failing:
-            text += f" ({self.failing[0]}: {self.failing[1]})"
+            text += " (" + "; ".join(f"{n}: {c}" for n, c in (self.failing, *self.also)) + ")"
         if self.warning:
             text += f" with warning ({self.warning[0]}: {self.warning[1]})"
         return text
@@ -33,7 +35,7 @@ class Expect:
         if v.verdict is not self.verdict:
             return False
         bad = {(c.name, c.code) for c in v.checks if c.status in (CheckStatus.INVALID, CheckStatus.ERROR)}
-        if bad != ({self.failing} if self.failing else set()):
+        if bad != ({self.failing, *self.also} if self.failing else set()):
             return False
         if {(c.name, c.code) for c in v.warnings} != ({self.warning} if self.warning else set()):
             return False

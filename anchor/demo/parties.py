@@ -17,13 +17,14 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from ..accounts import dev_account, resolve_account
-from ..cacert import CACertificate, read_ca_certificate
+from ..cacert import CACertificate, ca_id, load_ca_key, read_ca_certificate
+from ..chain import Receipt
 from ..config import Config
 from ..doctypes import mask_of, names_of
 from ..errors import ConfigError, PKIError, SigningError
 from ..inputs import MAX_TIME
 from ..pki import PkiPaths, init_pki
-from ..registry import Registries, Status
+from ..registry import Registries, Role, Status
 from ..signing import Signer
 from .chainprep import chain_time, ensure_funded
 
@@ -101,8 +102,10 @@ class Party:
 
     @property
     def fingerprint(self) -> bytes:
+        """The party's CA id on chain (bound to the party: another party's registration of the same
+        certificate has another id)."""
         assert self.ca is not None
-        return self.ca.fingerprint
+        return ca_id(self.code, self.ca.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -178,10 +181,10 @@ def ensure_ca(reg: Registries, party: Party) -> Outcome:
         except (PKIError, SigningError, OSError) as e:
             why_new = f"the PKI in {party.pki_dir} is unusable ({e})"
         else:
-            on_chain = reg.trust.ca(ca.fingerprint)
+            on_chain = reg.trust.ca(ca_id(party.code, ca.fingerprint))
             if on_chain.status is Status.NONE:
                 party.paths, party.ca, party.signer = paths, ca, signer
-                r = reg.trust.add_ca(party.admin, ca.fingerprint, ca.not_before, ca.not_after, mask)
+                r = _register(reg, party, mask)
                 return _ca_outcome(
                     reg,
                     party,
@@ -204,8 +207,15 @@ def ensure_ca(reg: Registries, party: Party) -> Outcome:
     paths = init_pki(party.code, party.pki_dir, valid_from=valid_from)
     ca, signer = _load(paths)
     party.paths, party.ca, party.signer = paths, ca, signer
-    r = reg.trust.add_ca(party.admin, ca.fingerprint, ca.not_before, ca.not_after, mask)
+    r = _register(reg, party, mask)
     return _ca_outcome(reg, party, mask, f"new PKI ({why_new}); CA registered in block {r.block_number}")
+
+
+def _register(reg: Registries, party: Party, mask: int) -> Receipt:
+    """Register the party's root CA with a proof of possession signed by the root CA key."""
+    assert party.paths is not None and party.ca is not None
+    _, r = reg.trust.register_ca(party.admin, party.ca, mask, load_ca_key(party.paths.root_ca_key))
+    return r
 
 
 def _ca_outcome(reg: Registries, party: Party, mask: int, how: str) -> Outcome:
@@ -214,7 +224,11 @@ def _ca_outcome(reg: Registries, party: Party, mask: int, how: str) -> Outcome:
     return Outcome(
         ok,
         f"CA 0x{party.fingerprint.hex()[:16]}… {c.status.name.lower()} for {', '.join(names_of(c.doc_types))}",
-        (how, f"root CA certificate {party.paths.root_ca if party.paths else '?'}"),
+        (
+            how,
+            f"root CA certificate {party.paths.root_ca if party.paths else '?'}",
+            "with proof of possession",
+        ),
     )
 
 
@@ -238,13 +252,12 @@ class AccountBook:
         return dev_account(self.mnemonic, index)
 
     def unused(self, reg: Registries) -> int:
-        """The first development account that is neither an admin nor a registered issuer."""
+        """The first development account that holds no role (one account, one role, one party)."""
         taken = set(self.indices.values())
         for index in range(FIRST_AGENCY_ACCOUNT, LAST_DEV_ACCOUNT + 1):
             if index in taken:
                 continue
-            address = self.account(index).address
-            if reg.trust.admin_party(address) or reg.trust.issuer(address).status is not Status.NONE:
+            if reg.trust.role_of(self.account(index).address)[0] is not Role.NONE:
                 continue
             return index
         raise ConfigError(f"no unused development account left below dev:{LAST_DEV_ACCOUNT + 1}")
@@ -308,3 +321,23 @@ def ensure_recognition(reg: Registries, parties: dict[str, Party], rec: Recognit
     shown = names_of(after & (want | refuse)) if after & (want | refuse) else ["nothing"]
     actual = f"{rec.recognizer} recognizes {rec.recognized} for {', '.join(shown)}"
     return Outcome(ok, actual, tuple(notes))
+
+
+def ensure_consumer(reg: Registries, party: Party, book: AccountBook) -> tuple[AgencyAccount, Outcome]:
+    """The party's border service account: a consumer account (consume and endorse only, no admin key)."""
+    key = f"{party.code}/border"
+    agency = Agency(party.code, "border", f"{party.code} border service", ())
+    index = book.indices.get(key)
+    how = "granted in an earlier run, reused"
+    if index is None or reg.trust.consumer_party(book.account(index).address) != party.code:
+        index = book.unused(reg)
+        ensure_funded(reg.chain, book.account(index).address)
+        r = reg.trust.grant_consumer(party.admin, book.account(index).address)
+        how = f"consumer role granted in block {r.block_number}"
+        book.indices[key] = index
+        book.save()
+    acct = AgencyAccount(agency, book.account(index), index)
+    ensure_funded(reg.chain, acct.account.address)
+    role, of = reg.trust.role_of(acct.account.address)
+    ok = role is Role.CONSUMER and of == party.code
+    return acct, Outcome(ok, f"{acct.spec} ({acct.account.address}) is {role.name.lower()} of {of}", (how,))

@@ -14,14 +14,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from eth_account import Account
+
+from .. import profiles
 from ..bundle import Bundle, Supersedes
 from ..canonical import digest_file
 from ..config import Config
 from ..deploy import Manifest
+from ..doctypes import type_id
 from ..errors import ContractRevert, TrustAnchorError
 from ..issuing import DocumentInput, DocumentIssuer
+from ..leaf import NO_TERMS
 from ..reasons import reason_code
-from ..registry import DocumentProof, Registries, Status
+from ..registry import DocumentProof, Opening, Registries, Status
 from ..verify import CheckStatus, Decision, Verdict, Verifier
 from . import documents as docs
 from .chainprep import advance_time, prepare_chain
@@ -38,6 +43,7 @@ from .parties import (
     admins,
     ensure_agency,
     ensure_ca,
+    ensure_consumer,
     ensure_recognition,
 )
 
@@ -112,7 +118,10 @@ class Scenario:
             self._issue_consignment()
             self._border()
             self._consumption()
+            self._partial_use()
+            self._expiry()
             self._rejections()
+            self._hostile_member()
             self._key_compromise()
             self._amendment()
         except _Abort as e:
@@ -167,6 +176,15 @@ class Scenario:
                     self._fail(title, expected, e)
                 self.agencies[agency.state_key] = acct
                 self._record(title, expected, o.actual, o.ok, o.details)
+            if code in ("TH", "MY"):
+                title = f"{code} gives its border service a consumer account (consume and endorse only)"
+                expected = f"consumer of {code}, no admin key in the service"
+                try:
+                    acct, o = ensure_consumer(self.reg, party, book)
+                except TrustAnchorError as e:
+                    self._fail(title, expected, e)
+                self.agencies[f"{code}/border"] = acct
+                self._record(title, expected, o.actual, o.ok, o.details)
 
     def _recognitions(self) -> None:
         self._begin(
@@ -186,15 +204,35 @@ class Scenario:
 
     # ------------------------------------------------------------------ issuing
 
-    def _issue(self, agency_key: str, names: Sequence[str], doc_type: str, title: str) -> list[Bundle]:
-        """Copy sample documents into the workspace, anchor them in one batch, write their bundles."""
+    def _issue(
+        self,
+        agency_key: str,
+        names: Sequence[str],
+        doc_type: str,
+        title: str,
+        *,
+        valid_for: int | None = None,
+    ) -> list[Bundle]:
+        """Copy sample documents into the workspace (permits dated by the chain's clock), read their
+        terms with the type's profile, anchor them in one batch, write their bundles."""
         acct = self.agencies[agency_key]
         party = self.parties[acct.agency.party]
         expected = f"{len(names)} document(s) anchored in one batch, one bundle each"
         try:
             assert party.signer is not None
-            paths = [self.ws.copy(n) for n in names]
-            inputs = [DocumentInput(p.name, digest_file(p)) for p in paths]
+            now = self.reg.chain.block_timestamp(self.reg.chain.block_number())
+            paths = [
+                self.ws.dated_copy(n, now, valid_for=valid_for)
+                if doc_type == "cites-permit"
+                else self.ws.copy(n)
+                for n in names
+            ]
+            inputs = []
+            for p in paths:
+                digest = digest_file(p)
+                profile = profiles.profile_for(type_id(doc_type), digest.media_type)
+                terms = profile.read(p.read_bytes(), p.name) if profile else NO_TERMS
+                inputs.append(DocumentInput(p.name, digest, terms))
             issuer = DocumentIssuer(self.reg, acct.account, party.signer)
             result = issuer.issue(inputs, doc_type)
         except (TrustAnchorError, OSError) as e:
@@ -203,13 +241,14 @@ class Scenario:
             bundle.save(self.ws.bundle_path(path))
             self.bundles[path.name] = (path, bundle)
         first = result.bundles[0].anchor
+        committed = sorted({_terms_line(b) for b in result.bundles if not b.terms.terms().open})
         self._record(
             title,
             expected,
             f"{len(result.bundles)} anchored in block {first.block_number} by {acct.spec} "
             f"({result.transactions} transaction, {result.gas_used} gas)",
             len(result.bundles) == len(names) and result.transactions == 1,
-            [f"transaction {first.transaction_hash}", f"bundles in {self.ws.bundles}"],
+            [f"transaction {first.transaction_hash}", f"bundles in {self.ws.bundles}", *committed],
         )
         return result.bundles
 
@@ -283,7 +322,12 @@ class Scenario:
         for name in docs.PERMITS:
             species = docs.read_field(self.ws.documents / name, "specimens.0.scientificName")
             self._verify(f"TH verifies CITES permit {name} ({species})", name, VALID)
-        self._verify("TH verifies the ePhyto SPS certificate (XML, canonical XML 2.0)", docs.SPS_XML, VALID)
+        self._verify(
+            "TH verifies the ePhyto SPS certificate (XML, canonical XML 2.0); the real sample names "
+            "Ecuador (EC) as importing country, which its profile reads as its destination",
+            docs.SPS_XML,
+            Expect(Decision.VALID, warning=("terms", "NOT_DESTINATION")),
+        )
         self._verify("TH verifies the PDF attachment (hashed byte for byte)", docs.SPS_PDF, VALID)
         self._verify(f"TH verifies certificate of origin {docs.SG_ORIGIN}", docs.SG_ORIGIN, VALID)
         reformatted = self.ws.reformatted_copy(docs.PERMITS[2], f"reformatted-{docs.PERMITS[2]}")
@@ -303,7 +347,7 @@ class Scenario:
         self._verify(
             "MY verifies an SG CITES permit (MY does not recognize SG for CITES permits)",
             docs.PERMITS[2],
-            Expect(Decision.INVALID, ("recognition", "NOT_RECOGNIZED")),
+            Expect(Decision.INVALID, ("recognition", "NOT_RECOGNIZED"), also=(("terms", "NOT_DESTINATION"),)),
             as_party="MY",
         )
 
@@ -314,26 +358,25 @@ class Scenario:
             "A permit covers one shipment: the importing party marks it used on chain.",
         )
         _, bundle = self.bundles[name]
-        th = self.parties["TH"]
-        title = f"TH consumes {name} as the consignment clears customs"
+        border = self.agencies["TH/border"]
+        proof, opening = DocumentProof.of(bundle), Opening.of(bundle)
+        title = f"TH's border service consumes {name} (destined to TH) as the consignment clears customs"
         try:
-            r = self.reg.documents.consume(th.admin, DocumentProof.of(bundle))
+            r = self.reg.documents.consume(border.account, proof, opening)
         except TrustAnchorError as e:
             self._fail(title, "consumed by TH", e)
-        state = self.reg.documents.document(DocumentProof.of(bundle).root, DocumentProof.of(bundle).leaf)[
-            "state"
-        ]
+        state = self.reg.documents.document(proof.issuer, proof.root, proof.leaf)["state"]
         self._record(
             title,
             "consumed by TH",
-            f"consumed in block {r.block_number} by {th.admin_spec}",
+            f"consumed in block {r.block_number} by consumer account {border.spec}",
             bool(state["consumedAt"]),
-            [f"transaction {r.tx_hash}"],
+            [f"transaction {r.tx_hash}", "the consumer account can do nothing else: it is no admin"],
         )
         title = "Someone tries to use the same permit for a second shipment"
         expected = "rejected: DocumentAlreadyConsumed"
         try:
-            r = self.reg.documents.consume(th.admin, DocumentProof.of(bundle))
+            r = self.reg.documents.consume(border.account, proof, opening)
         except ContractRevert as e:
             self._record(
                 title, expected, f"rejected: {e.error}", e.error == "DocumentAlreadyConsumed", [str(e)]
@@ -345,6 +388,169 @@ class Scenario:
         self._verify(
             f"TH verifies {name} again", name, Expect(Decision.INVALID, ("document_status", "CONSUMED"))
         )
+
+    def _attempt(
+        self, title: str, error: str, action: Callable[[], object], details: Sequence[str] = ()
+    ) -> None:
+        """A step whose transaction the registry must refuse with the custom error `error`."""
+        expected = f"rejected: {error}"
+        try:
+            r = action()
+        except ContractRevert as e:
+            self._record(title, expected, f"rejected: {e}", e.error == error, [*details, str(e)])
+        except TrustAnchorError as e:
+            self._record(title, expected, f"error: {e}", False, details)
+        else:
+            block = getattr(r, "block_number", "?")
+            self._record(title, expected, f"accepted in block {block}", False, details)
+
+    def _partial_use(self) -> None:
+        name = docs.PERMITS[1]
+        path, bundle = self.bundles[name]
+        quantity, unit = bundle.terms.quantity or 0, bundle.terms.unit or "units"
+        self._begin(
+            f"Partial shipments: {quantity} {unit} on one permit, endorsed shipment by shipment",
+            "CITES asks the importing authority to endorse the quantity actually traded; the permit commits "
+            "to its total, and the registry refuses more than remains.",
+        )
+        border = self.agencies["TH/border"]
+        proof, opening = DocumentProof.of(bundle), Opening.of(bundle)
+        for amount in (100, 40):
+            title = f"TH endorses a shipment of {amount} {unit} against {name}"
+            try:
+                r = self.reg.documents.endorse(border.account, proof, opening, amount)
+            except TrustAnchorError as e:
+                self._fail(title, f"{amount} {unit} endorsed", e)
+            used = self.reg.documents.document(proof.issuer, proof.root, proof.leaf)["state"]["endorsed"]
+            self._record(
+                title,
+                f"{amount} {unit} endorsed",
+                f"endorsed in block {r.block_number}: {used} of {quantity} used, {quantity - used} remain",
+                True,
+                [f"transaction {r.tx_hash}"],
+            )
+        self._attempt(
+            f"A third shipment of 20 {unit} is presented against {name}",
+            "QuantityExceeded",
+            lambda: self.reg.documents.endorse(border.account, proof, opening, 20),
+            [f"only {quantity - 140} {unit} remain on the permit"],
+        )
+        self._verify(
+            f"TH verifies {name} after two shipments",
+            name,
+            Expect(Decision.VALID),
+            explain=lambda v: v.check("terms").message,
+        )
+        del path
+
+    def _expiry(self) -> None:
+        name = docs.EXPIRING_PERMIT
+        self._begin(
+            "An expired permit at the border",
+            "Validity is judged at the chain's time, the same for every verifier, never at a laptop's clock.",
+        )
+        self._issue(
+            "SG/nparks",
+            (name,),
+            "cites-permit",
+            f"NParks issues CITES permit {name} (python skins), valid for 5 minutes",
+            valid_for=300,
+        )
+        title = f"The chain's clock moves forward {CLOCK_STEP // 60} minutes: the shipment arrives late"
+        try:
+            t0, t1 = advance_time(self.reg.chain, CLOCK_STEP)
+        except TrustAnchorError as e:
+            self._fail(title, f"block time +{CLOCK_STEP} s", e)
+        self._record(title, f"block time +{CLOCK_STEP} s", f"block time {t0} -> {t1}", t1 - t0 >= CLOCK_STEP)
+        self._verify(f"TH verifies {name}", name, Expect(Decision.INVALID, ("terms", "EXPIRED")))
+        _, bundle = self.bundles[name]
+        border = self.agencies["TH/border"]
+        self._attempt(
+            f"TH's border service tries to consume the expired {name}",
+            "DocumentExpired",
+            lambda: self.reg.documents.consume(border.account, DocumentProof.of(bundle), Opening.of(bundle)),
+        )
+
+    def _hostile_member(self) -> None:
+        self._begin(
+            "A hostile member: what MY cannot do to SG's and TH's documents",
+            "Every member is a potential adversary: it holds its own keys and reads all public chain data.",
+        )
+        name = docs.PERMITS[2]
+        _, permit = self.bundles[name]
+        my_border = self.agencies["MY/border"]
+        self._attempt(
+            f"MY's consumer account tries to use up {name}, which is destined to TH, with the full bundle",
+            "NotDestinationConsumer",
+            lambda: self.reg.documents.consume(
+                my_border.account, DocumentProof.of(permit), Opening.of(permit)
+            ),
+            ["only a consumer account of the document's destination may consume it"],
+        )
+        sg = self.parties["SG"]
+        my = self.parties["MY"]
+        self._attempt(
+            "MY tries to authorize one of its agencies under SG's registered CA",
+            "NotYourCA",
+            lambda: self.reg.trust.authorize_issuer(
+                my.admin, Account.create().address, sg.fingerprint, 1 << 3
+            ),
+            [
+                "CA ids are bound to the registering party; MY could only register SG's certificate as its "
+                "own CA, which neither blocks SG nor lets MY sign as SG (audits flag it)"
+            ],
+        )
+        original = self.bundles[docs.SG_ORIGIN][1]
+        miti = self.agencies["MY/miti"]
+        root = bytes.fromhex(original.batch.root[2:])
+        title = (
+            "MY's agency copies the root of SG's certificate of origin from the chain and anchors it itself"
+        )
+        try:
+            r = self.reg.documents.anchor(
+                miti.account, root, original.document.document_type_id, original.proof.tree_size
+            )
+        except TrustAnchorError as e:
+            self._fail(title, "a separate batch of MY's", e)
+        own = self.reg.documents.batch(original.anchor.issuer, root)
+        self._record(
+            title,
+            "a separate batch of MY's; SG's batch unchanged",
+            f"anchored in block {r.block_number} as MY's own batch; SG's batch still by {own['issuer']}",
+            own["issuer"].lower() == original.anchor.issuer.lower(),
+            ["batches are keyed by (issuer account, root): a copy can neither block nor take over SG's"],
+        )
+        forged = original.model_copy(
+            update={
+                "anchor": original.anchor.model_copy(
+                    update={
+                        "issuer": miti.account.address,
+                        "party": "MY",
+                        "transaction_hash": r.tx_hash,
+                        "block_number": r.block_number,
+                        "block_hash": r.block_hash,
+                        "block_time": self.reg.chain.block_timestamp(r.block_number),
+                    }
+                )
+            }
+        )
+        forged_path = self.ws.bundles / f"forged-MY-{docs.SG_ORIGIN}.bundle.json"
+        forged.save(forged_path)
+        self.bundles["forged"] = (self.bundles[docs.SG_ORIGIN][0], forged)
+        self._verify(
+            "TH verifies SG's certificate of origin with a bundle claiming MY's copy of the root",
+            "forged",
+            Expect(
+                Decision.INVALID,
+                ("signature", "SIGNATURE_INVALID"),
+                also=(("certificate_chain", "CA_NOT_REGISTERED"),),
+            ),
+            explain=lambda v: (
+                "SG's signature covers SG's party and issuer account, not MY's; and SG's "
+                "certificates do not lead to MY's CA"
+            ),
+        )
+        self._verify(f"TH verifies SG's genuine {docs.SG_ORIGIN}", docs.SG_ORIGIN, VALID)
 
     def _rejections(self) -> None:
         self._begin("Rejections at the border")
@@ -440,7 +646,11 @@ class Scenario:
             f"Singapore Customs issues the amended certificate {docs.SG_ORIGIN_AMENDED}",
         )[0]
         amended = amended.model_copy(
-            update={"supersedes": Supersedes(root=original.batch.root, leaf=original.leaf.hash)}
+            update={
+                "supersedes": Supersedes(
+                    issuer=original.anchor.issuer, root=original.batch.root, leaf=original.leaf.hash
+                )
+            }
         )
         path = self.bundles[docs.SG_ORIGIN_AMENDED][0]
         amended.save(self.ws.bundle_path(path))  # the amendment's bundle names what it replaces
@@ -453,7 +663,8 @@ class Scenario:
             )
         except TrustAnchorError as e:
             self._fail(title, "superseded", e)
-        d = self.reg.documents.document(DocumentProof.of(original).root, DocumentProof.of(original).leaf)
+        op = DocumentProof.of(original)
+        d = self.reg.documents.document(op.issuer, op.root, op.leaf)
         self._record(
             title,
             "superseded, pointing to the amendment",
@@ -504,6 +715,16 @@ class Scenario:
                     description, str(path), str(self.ws.bundle_path(self.bundles[name][0])), party, expected
                 )
             )
+
+
+def _terms_line(b: Bundle) -> str:
+    t = b.terms
+    parts = [f"destined to {t.destination}"] if t.destination else []
+    if t.valid_until:
+        parts.append(f"valid until {_t(t.valid_until)}")
+    if t.quantity:
+        parts.append(f"{t.quantity} {t.unit or 'units'}")
+    return "terms committed in the leaf: " + ", ".join(parts)
 
 
 def _t(ts: int) -> str:
