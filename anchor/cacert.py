@@ -80,7 +80,9 @@ def pop_message(chain_id: int, trust_registry: str, party: str, certificate_hash
     address = bytes.fromhex(trust_registry[2:]) if trust_registry.startswith("0x") else b""
     if len(address) != 20:
         raise PKIError(f"registry address must be 0x and 40 hex digits, got {trust_registry!r}")
-    return POP_DOMAIN + chain_id.to_bytes(8, "big") + address + code.ljust(8, b"\x00") + bytes(certificate_hash)
+    return (
+        POP_DOMAIN + chain_id.to_bytes(8, "big") + address + code.ljust(8, b"\x00") + bytes(certificate_hash)
+    )
 
 
 def sign_pop(ca_key: object, ca: CACertificate, message: bytes) -> bytes:

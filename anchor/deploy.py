@@ -192,7 +192,9 @@ def deploy(
     ids = [party_id(p) for p, _ in parties]
     admins = [to_checksum_address(a) for _, a in parties]
     trust_receipt = chain.transact(
-        deployer, None, trust_abi.encode_constructor(
+        deployer,
+        None,
+        trust_abi.encode_constructor(
             ids, admins, threshold, proposal_lifetime, admin_delay, one_time_types, doc_address
         ),
     )

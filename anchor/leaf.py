@@ -143,7 +143,9 @@ def leaf_data(doc_type_id: int, salt: bytes, digest: bytes, terms: Terms = NO_TE
 def leaf_hash(doc_type_id: int, salt: bytes, digest: bytes, terms: Terms = NO_TERMS) -> bytes:
     """SHA-256(0x00 || leaf_data): the level-0 node of the batch's Merkle tree."""
     _check(doc_type_id, salt, digest)
-    return hashlib.sha256(_HEAD + commitment(salt, digest) + _TYPE_BYTES[doc_type_id] + terms.packed()).digest()
+    return hashlib.sha256(
+        _HEAD + commitment(salt, digest) + _TYPE_BYTES[doc_type_id] + terms.packed()
+    ).digest()
 
 
 def leaf_hashes(
@@ -168,7 +170,10 @@ def leaf_hashes(
     sha = hashlib.sha256
     if terms is None:
         tail = type_byte + NO_TERMS.packed()
-        return [sha(_HEAD + sha(COMMIT_DOMAIN + s + d).digest() + tail).digest() for s, d in zip(salts, digests, strict=True)]
+        return [
+            sha(_HEAD + sha(COMMIT_DOMAIN + s + d).digest() + tail).digest()
+            for s, d in zip(salts, digests, strict=True)
+        ]
     return [
         sha(_HEAD + sha(COMMIT_DOMAIN + s + d).digest() + type_byte + t.packed()).digest()
         for s, d, t in zip(salts, digests, terms, strict=True)
