@@ -17,8 +17,24 @@ contract DocumentRegistry is IDocumentRegistry {
     mapping(bytes32 => Batch) private _batches;
     mapping(address => IssuerAuth) private _issuers;
     mapping(bytes32 => BatchRevocation) private _batchRevocations;
-    mapping(bytes32 => DocumentState) private _documents;
+    // Revocation and supersession belong to one issuer's batch: keyed by (issuer, root, leaf).
+    mapping(bytes32 => Record) private _documents;
     mapping(bytes32 => Successor) private _successors;
+    // Use belongs to the document itself, whatever batch names it: keyed by the leaf alone (unique by its
+    // 128-bit salt), so a copy of a root anchored by another account gives no second use.
+    mapping(bytes32 => Usage) private _usage;
+
+    struct Record {
+        uint40 revokedAt;
+        uint8 revokeReason;
+        uint40 supersededAt;
+    }
+
+    struct Usage {
+        uint40 consumedAt;
+        bytes8 consumedBy;
+        uint64 endorsed;
+    }
 
     struct Successor {
         address issuer;
@@ -64,7 +80,7 @@ contract DocumentRegistry is IDocumentRegistry {
     function revokeDocument(Proof calldata document_, uint8 reason) external {
         (Batch memory b, bytes8 party) = _lifecycleCaller(document_.issuer, document_.root);
         _checkInclusion(document_, b.size);
-        DocumentState storage s = _documents[_key(document_)];
+        Record storage s = _documents[_key(document_)];
         if (s.revokedAt != 0) revert DocumentAlreadyRevoked(document_.root, document_.leaf, s.revokedAt);
         s.revokedAt = uint40(block.timestamp);
         s.revokeReason = reason;
@@ -129,7 +145,9 @@ contract DocumentRegistry is IDocumentRegistry {
         v.batch = _batches[bk];
         v.party = _issuers[v.batch.issuer].party;
         v.batchRevocation = _batchRevocations[bk];
-        v.state = _documents[key];
+        Record storage r = _documents[key];
+        Usage storage u = _usage[leaf];
+        v.state = DocumentState(r.revokedAt, r.revokeReason, r.supersededAt, u.consumedAt, u.consumedBy, u.endorsed);
         Successor storage n = _successors[key];
         v.successorIssuer = n.issuer;
         v.successorRoot = n.root;
@@ -142,11 +160,12 @@ contract DocumentRegistry is IDocumentRegistry {
         returns (bool revoked, bool superseded, bool consumed)
     {
         bytes32 bk = _batchKey(issuer_, root);
-        DocumentState storage s = _documents[keccak256(abi.encode(bk, leaf))];
+        Record storage s = _documents[keccak256(abi.encode(bk, leaf))];
         uint40 batchRevokedAt = _batchRevocations[bk].revokedAt;
         revoked = (s.revokedAt != 0 && s.revokedAt <= time) || (batchRevokedAt != 0 && batchRevokedAt <= time);
         superseded = s.supersededAt != 0 && s.supersededAt <= time;
-        consumed = s.consumedAt != 0 && s.consumedAt <= time;
+        uint40 consumedAt = _usage[leaf].consumedAt;
+        consumed = consumedAt != 0 && consumedAt <= time;
     }
 
     function verifyInclusion(bytes32 root, bytes32 leaf, uint256 index, uint256 size, bytes32[] calldata path)
@@ -194,9 +213,8 @@ contract DocumentRegistry is IDocumentRegistry {
     /// @dev The consumer of the document's destination uses it, within the terms its leaf commits to.
     function _use(Proof calldata d, Terms calldata t, uint64 amount) private {
         bytes8 consumer = _checkUse(d, t);
-        bytes32 key = _key(d);
-        _requireUsable(d, key);
-        DocumentState storage s = _documents[key];
+        _requireUsable(d, _key(d));
+        Usage storage s = _usage[d.leaf];
         if (t.quantity == 0) {
             if (amount != 0) revert NoQuantity(d.root, d.leaf);
         } else {
@@ -223,7 +241,7 @@ contract DocumentRegistry is IDocumentRegistry {
         ITrustRegistry trust = ITrustRegistry(trustRegistry);
         consumer = trust.consumerParty(msg.sender);
         if (consumer == bytes8(0) || consumer != t.destination) revert NotDestinationConsumer(msg.sender, t.destination);
-        if (!trust.isMember(consumer)) revert NotAuthorizedForParty(msg.sender);
+        // A party's removal drops its consumer accounts, so a consumer's party is a member.
         if (trust.oneTimeDocTypes() & (uint64(1) << b.docType) == 0) revert NotOneTime(b.docType);
         if (leafOf(t, b.docType) != d.leaf) revert TermsMismatch(d.root, d.leaf);
         _checkInclusion(d, b.size);
@@ -269,13 +287,14 @@ contract DocumentRegistry is IDocumentRegistry {
     function _requireUsable(Proof calldata p, bytes32 key) private view {
         uint40 batchRevokedAt = _batchRevocations[_batchKey(p.issuer, p.root)].revokedAt;
         if (batchRevokedAt != 0) revert BatchRevoked(p.root, batchRevokedAt);
-        DocumentState storage s = _documents[key];
+        Record storage s = _documents[key];
         if (s.revokedAt != 0) revert DocumentAlreadyRevoked(p.root, p.leaf, s.revokedAt);
         if (s.supersededAt != 0) {
             Successor storage n = _successors[key];
             revert DocumentAlreadySuperseded(p.root, p.leaf, n.root, n.leaf);
         }
-        if (s.consumedAt != 0) revert DocumentAlreadyConsumed(p.root, p.leaf, s.consumedBy, s.consumedAt);
+        Usage storage u = _usage[p.leaf];
+        if (u.consumedAt != 0) revert DocumentAlreadyConsumed(p.root, p.leaf, u.consumedBy, u.consumedAt);
     }
 
     function _batchKey(address issuer_, bytes32 root) private pure returns (bytes32) {

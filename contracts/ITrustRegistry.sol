@@ -122,8 +122,6 @@ interface ITrustRegistry {
     error PartyAlreadyMember(bytes8 party);
     /// @notice A party code may not be zero.
     error InvalidPartyId(bytes8 party);
-    /// @notice `account` is an admin of `party` already.
-    error AccountAlreadyAdmin(address account, bytes8 party);
     /// @notice Removing `account` would leave `party` without an admin.
     error LastAdmin(bytes8 party, address account);
     /// @notice `account` is not an admin of `party`.
@@ -144,8 +142,6 @@ interface ITrustRegistry {
     error CannotRemoveLastParty(bytes8 party);
     /// @notice The zero address is never an account.
     error ZeroAddress();
-    /// @notice A CA fingerprint may not be zero.
-    error InvalidFingerprint();
     /// @notice `party` registered CA `fingerprint` already.
     error CAAlreadyRegistered(bytes32 fingerprint, bytes8 party);
     /// @notice No CA `fingerprint` is registered.
@@ -160,8 +156,6 @@ interface ITrustRegistry {
     error DocumentTypesNotAllowedForCA(bytes32 fingerprint, uint64 requested, uint64 allowed);
     /// @notice CA `fingerprint` is not active.
     error CANotActive(bytes32 fingerprint, Status status);
-    /// @notice `account` is an issuer account of `party` already.
-    error IssuerAlreadyRegistered(address account, bytes8 party);
     /// @notice `account` is not an issuer account.
     error UnknownIssuer(address account);
     /// @notice Issuer `account` belongs to `owner`, not to the caller's party.
@@ -174,10 +168,6 @@ interface ITrustRegistry {
     error EffectiveTimeBeforeLastChange(uint40 effectiveAt, uint40 lastEffectiveAt);
     /// @notice A party recognizes its own CAs implicitly.
     error CannotRecognizeSelf(bytes8 party);
-    /// @notice `account` is an admin of another party.
-    error AccountIsAdminOfAnotherParty(address account, bytes8 party);
-    /// @notice Only the bound DocumentRegistry may call this.
-    error NotDocumentRegistry(address caller);
     /// @notice `account` already holds `role` for `party`: one account, one role, one party.
     error AccountHasRole(address account, bytes8 party, Role role);
     /// @notice `account` is the proposed admin of open AddParty proposal `proposalId`.

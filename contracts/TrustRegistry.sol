@@ -494,6 +494,8 @@ contract TrustRegistry is ITrustRegistry {
         if (c.party == bytes8(0)) revert UnknownAdminChange(changeId);
         if (c.party != party) revert NotAdminOfParty(msg.sender, c.party);
         if (c.executed || c.cancelled || block.timestamp > c.expiresAt) revert AdminChangeClosed(changeId);
+        // Proposed in an earlier membership of the party: its admins then are not its admins now.
+        if (c.createdAt < _memberSince(party, uint40(block.timestamp))) revert AdminChangeClosed(changeId);
     }
 
     function _approveAdminChange(uint256 changeId) private {
@@ -556,7 +558,8 @@ contract TrustRegistry is ITrustRegistry {
         _membership[party].push(MembershipChange(false, uint40(block.timestamp)));
         --memberCount;
         emit PartyRemoved(party, proposalId);
-        // A removed party's admins lose their role for good: readmission names a fresh admin.
+        // A removed party's admins lose their role; readmission names a fresh admin (the old accounts may be
+        // added again only through the new admins' own admin changes).
         address[] storage list = _admins[party];
         while (list.length > 0) {
             address account = list[list.length - 1];
@@ -661,8 +664,8 @@ contract TrustRegistry is ITrustRegistry {
         if (party == recognizer) revert CannotRecognizeSelf(party);
         if (!isMember(party)) revert PartyNotMember(party);
         if (docTypes == 0) revert EmptyDocumentTypes();
-        RecognitionChange[] storage h = _recognition[recognizer][party];
-        current = h.length == 0 ? 0 : h[h.length - 1].docTypes;
+        // What counts now: a mask recorded in an earlier membership of either party is not carried over.
+        current = recognitionAt(recognizer, party, uint40(block.timestamp));
     }
 
     function _setRecognition(bytes8 recognizer, bytes8 party, uint64 oldTypes, uint64 newTypes, uint40 effectiveAt)

@@ -3,7 +3,9 @@
 
 The history: >= 100,000 anchored batches (anchorMany with 500 roots per transaction, pre-signed with
 explicit nonces and sent as JSON-RPC batches), interleaved with CA, issuer and recognition changes,
-batch revocations, one-time use, supersession, several days of chain time and a backdated CA revocation.
+batch revocations, one-time use and partial endorsement by a consumer account, supersession, several
+days of chain time and a backdated CA revocation. CAs are real certificates registered with their
+proofs of possession (registries v2), which the audit's findings check.
 
 Replay and consistency are measured in a fresh child process per size, so peak RSS is that of the audit
 alone; two sizes show how memory grows with the number of events. Prints ONE JSON object.
@@ -14,6 +16,7 @@ alone; two sizes show how memory grows with the number of events. Prints ONE JSO
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -28,16 +31,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from eth_account import Account  # noqa: E402
 
 from anchor._internal.anvil import ANVIL, LocalNode  # noqa: E402
 from anchor._internal.jsonrpc import JsonRpc  # noqa: E402
 from anchor.accounts import dev_account  # noqa: E402
+from anchor.cacert import CACertificate, ca_id, pop_message, sign_pop  # noqa: E402
 from anchor.chain import connect  # noqa: E402
 from anchor.config import ChainConfig  # noqa: E402
 from anchor.deploy import Manifest, deploy  # noqa: E402
+from anchor.leaf import Terms, commitment, leaf_hash  # noqa: E402
 from anchor.merkle import MerkleTree  # noqa: E402
-from anchor.registry import DocumentProof, Registries  # noqa: E402
+from anchor.pki import make_root_ca  # noqa: E402
+from anchor.registry import DocumentProof, Opening, Registries  # noqa: E402
 
 MNEMONIC = "test test test test test test test test test test test junk"
 ROOTS_PER_TX = 500
@@ -57,6 +65,39 @@ def _rand32() -> bytes:
     return os.urandom(32)
 
 
+def _ca(party: str) -> CACertificate:
+    """A fresh root CA certificate of `party` (EC P-256), with its key kept for the proof of possession."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = make_root_ca(party, key)
+    info = CACertificate(
+        fingerprint=hashlib.sha256(cert.public_bytes(Encoding.DER)).digest(),
+        not_before=int(cert.not_valid_before_utc.timestamp()),
+        not_after=int(cert.not_valid_after_utc.timestamp()),
+        subject=cert.subject.rfc4514_string(),
+        certificate=cert,
+    )
+    _KEYS[info.fingerprint] = key
+    return info
+
+
+_KEYS: dict[bytes, Any] = {}
+
+
+class _Docs:
+    """A batch of real v2 leaves with their openings (consume and endorse need them)."""
+
+    def __init__(self, terms: list[Terms], doc_type: int = 0) -> None:
+        self.secrets = [(os.urandom(16), os.urandom(32)) for _ in terms]
+        self.terms = terms
+        self.tree = MerkleTree(
+            [leaf_hash(doc_type, s, d, t) for (s, d), t in zip(self.secrets, terms, strict=True)]
+        )
+
+    def opening(self, i: int) -> Opening:
+        salt, digest = self.secrets[i]
+        return Opening(commitment(salt, digest), self.terms[i])
+
+
 class Builder:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -64,7 +105,11 @@ class Builder:
         self.chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC, confirmations=0))
         acct = [dev_account(MNEMONIC, i) for i in range(16)]
         self.acct = acct
-        parties = [("SG", acct[1].address), ("TH", acct[2].address), ("MY", acct[3].address)]
+        parties: list[tuple[str, str]] = [
+            ("SG", acct[1].address),
+            ("TH", acct[2].address),
+            ("MY", acct[3].address),
+        ]
         self.manifest = deploy(self.chain, acct[0], parties, threshold=2, proposal_lifetime=30 * DAY)
         self.reg = Registries.open(self.chain, self.manifest)
         self.admins = {"SG": acct[1], "TH": acct[2], "MY": acct[3]}
@@ -73,17 +118,17 @@ class Builder:
         self.bulk = []
         self.churn: list[tuple[str, Any, bytes]] = []
         for n, party in enumerate(["SG", "SG", "TH", "MY"]):
-            fp = _rand32()
-            t.add_ca(self.admins[party], fp, NOT_BEFORE, NOT_AFTER, ALL_TYPES)
+            fp = self._register_ca(party)
             issuer = acct[4 + n]
             t.authorize_issuer(self.admins[party], issuer.address, fp, ALL_TYPES)
             self.bulk.append(issuer)
         for n, party in enumerate(["SG", "TH", "MY"]):
-            fp = _rand32()
-            t.add_ca(self.admins[party], fp, NOT_BEFORE, NOT_AFTER, ALL_TYPES)
+            fp = self._register_ca(party)
             issuer = acct[8 + n]
             t.authorize_issuer(self.admins[party], issuer.address, fp, ALL_TYPES)
             self.churn.append((party, issuer, fp))
+        self.consumer = acct[11]
+        t.grant_consumer(self.admins["TH"], self.consumer.address)
         t.recognize(self.admins["TH"], "SG", 0b11)
         t.recognize(self.admins["MY"], "SG", 0b1)
         t.recognize(self.admins["SG"], "TH", 0b101)
@@ -94,6 +139,14 @@ class Builder:
         self.fn = self.reg.documents.abi.fn("anchorMany")
         self.batches = 0
         self.trust_changes = 0
+
+    def _register_ca(self, party: str) -> bytes:
+        info = _ca(party)
+        message = pop_message(self.chain.chain_id, self.reg.trust.address, party, info.fingerprint)
+        proof = sign_pop(_KEYS[info.fingerprint], info, message)
+        der = info.certificate.public_bytes(Encoding.DER)
+        self.reg.trust.add_ca(self.admins[party], der, NOT_BEFORE, NOT_AFTER, ALL_TYPES, proof)
+        return ca_id(party, info.fingerprint)
 
     def _signed_anchor_many(self, issuer: Any) -> str:
         roots = [_rand32() for _ in range(ROOTS_PER_TX)]
@@ -143,20 +196,25 @@ class Builder:
         t, d = self.reg.trust, self.reg.documents
         party, issuer, fp = self.churn[r % len(self.churn)]
         admin = self.admins[party]
-        tree = MerkleTree([_rand32() for _ in range(8)])
+        docs = _Docs(
+            [Terms("TH"), Terms("TH"), *(Terms() for _ in range(4)), Terms("TH", quantity=9, unit="KG")]
+        )
+        tree = docs.tree
         d.anchor(issuer, tree.root, 0, tree.size)
         self.batches += 1
 
         def proof(i: int) -> DocumentProof:
-            return DocumentProof(tree.root, tree.leaf(i), i, tuple(tree.inclusion_proof(i)))
+            return DocumentProof(issuer.address, tree.root, tree.leaf(i), i, tuple(tree.inclusion_proof(i)))
 
         if party == "SG":
             # Lifecycle before any status change, so the anchoring is still valid when used.
-            d.consume(self.admins["TH"], proof(1))
+            d.consume(self.consumer, proof(1), docs.opening(1))
+            d.endorse(self.consumer, proof(6), docs.opening(6), 4)
+            d.endorse(self.consumer, proof(6), docs.opening(6), 2)
             d.revoke_document(admin, proof(2), 16)
             d.supersede(admin, proof(3), proof(4))
         elif r % 2:
-            d.revoke_batch(admin, tree.root, 17)
+            d.revoke_batch(admin, issuer.address, tree.root, 17)
         t.suspend_issuer(admin, issuer.address, 0, 6)
         t.resume_issuer(admin, issuer.address)
         t.suspend_ca(admin, fp, 0, 6)

@@ -37,8 +37,8 @@ class Bench:
         pki = init_pki("SG", self.tmp / "pki-sg")
         ca = read_ca_certificate(pki.root_ca)
         a = self.accounts
-        self.reg.trust.add_ca(a[1], ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
-        self.reg.trust.authorize_issuer(a[1], a[4].address, ca.fingerprint, ALL_TYPES_MASK)
+        ca_id_, _ = self.reg.trust.register_ca(a[1], ca, ALL_TYPES_MASK)
+        self.reg.trust.authorize_issuer(a[1], a[4].address, ca_id_, ALL_TYPES_MASK)
         self.reg.trust.recognize(a[2], "SG", ALL_TYPES_MASK)
         return Signer.from_pem(pki.signer_key, pki.signer_cert, [pki.issuing_ca, pki.root_ca])
 

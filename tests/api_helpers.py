@@ -164,8 +164,8 @@ def make_env(tmp: Path, url: str, service: dict[str, Any] | None = None) -> ApiE
     th_pki = init_pki("TH", tmp / "pki-th")
     for admin, issuer, pki in ((acct[1], acct[4], sg_pki), (acct[2], acct[5], th_pki)):
         ca = read_ca_certificate(pki.root_ca)
-        reg.trust.add_ca(admin, ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
-        reg.trust.authorize_issuer(admin, issuer.address, ca.fingerprint, ALL_TYPES_MASK)
+        ca_id_, _ = reg.trust.register_ca(admin, ca, ALL_TYPES_MASK)
+        reg.trust.authorize_issuer(admin, issuer.address, ca_id_, ALL_TYPES_MASK)
     reg.trust.recognize(acct[2], "SG", ALL_TYPES_MASK)
     reg.trust.recognize(acct[3], "SG", ALL_TYPES_MASK)
     reg.trust.recognize(acct[1], "TH", ALL_TYPES_MASK)

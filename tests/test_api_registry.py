@@ -38,15 +38,15 @@ def history(env: ApiEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     reg = Registries.open(chain, env.manifest)
     my = dev_account(MNEMONIC, 3)
     ca = read_ca_certificate(init_pki("MY", tmp_path_factory.mktemp("pki-my")).root_ca)
-    reg.trust.add_ca(my, ca.fingerprint, ca.not_before, ca.not_after, mask_of(["cites-permit"]))
+    ca_fp, _ = reg.trust.register_ca(my, ca, mask_of(["cites-permit"]))
     reg.trust.recognize(my, "TH", mask_of(["certificate-of-origin"]))
     advance_time(chain, 100)
     before_block = chain.block_number()
     before_time = int(chain.block(before_block)["timestamp"])
     advance_time(chain, 100)
-    reg.trust.revoke_ca(my, ca.fingerprint, 0, 1)
+    reg.trust.revoke_ca(my, ca_fp, 0, 1)
     reg.trust.unrecognize(my, "TH", mask_of(["certificate-of-origin"]))
-    return {"fingerprint": "0x" + ca.fingerprint.hex(), "block": before_block, "time": before_time}
+    return {"fingerprint": "0x" + ca_fp.hex(), "block": before_block, "time": before_time}
 
 
 def get(client: TestClient, env: ApiEnv, path: str) -> Any:

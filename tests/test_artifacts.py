@@ -73,6 +73,9 @@ def test_artifacts_record_the_current_sources_and_pinned_compiler() -> None:
     assert BUILD.resolve() == ARTIFACTS.resolve()  # the library loads exactly these files
 
 
+ADMIN_DELAY = 172_800  # deploy()'s default admin delay, which the `world` fixture keeps
+
+
 def masked(code: bytes, refs: dict[str, list[dict[str, int]]]) -> tuple[bytes, set[bytes]]:
     """Code with immutables zeroed, and the set of immutable values found."""
     buf = bytearray(code)
@@ -94,7 +97,7 @@ def test_deployed_runtime_code_equals_the_artifacts(world: World) -> None:
     m = world.reg.manifest
     trust, docs = m.trust_registry.address, m.document_registry.address
     expected_immutables = {
-        "TrustRegistry": (trust, {word(docs), word(LIFETIME)}),
+        "TrustRegistry": (trust, {word(docs), word(LIFETIME), word(ADMIN_DELAY)}),
         "DocumentRegistry": (docs, {word(trust)}),
     }
     for name, (address, immutables) in expected_immutables.items():
@@ -127,3 +130,10 @@ def test_verify_code_rejects_a_wrong_manifest(world: World) -> None:
     with pytest.raises(DeploymentError, match="chain id"):
         verify_code(world.chain, replace(m, chain_id=m.chain_id + 1))
     verify_code(world.chain, m)
+
+
+def test_runtime_code_fits_eip170() -> None:
+    # Chains enforce EIP-170: a larger contract does not deploy at all (anvil, Besu, GoQuorum alike).
+    for name in CONTRACTS:
+        size = (len(artifact(name)["deployedBytecode"]) - 2) // 2
+        assert size <= 24_576, f"{name} runtime is {size} bytes, above EIP-170's 24,576"

@@ -102,8 +102,8 @@ def test_diff_between_two_blocks(
     assert code == 0, err
     result = json.loads(out)
     changes = result["changes"]
-    assert len(changes["batches"]["added"]) == 10
-    assert len(changes["batches"]["changed"]) == 0 and len(changes["documents"]["added"]) == 3
+    assert len(changes["batches"]["added"]) == 12
+    assert len(changes["batches"]["changed"]) == 0 and len(changes["documents"]["added"]) == 5
     assert "cas" not in changes and result["events"] > 10
     code, out, err = run([*auditor, "diff", str(b), str(scenario.blocks["backdated"])], capsys)
     assert code == 0 and "Changes by kind" in out and "batches" in out

@@ -46,7 +46,7 @@ def test_reorg_after_a_checkpoint_is_noticed_and_replayed_from_the_last_safe_poi
     doomed = anchor_batch(w, issuer, 2)
     latest = replay_incremental(src, store, src.head())
     assert latest.resumed_from is not None and latest.resumed_from.block == safe.snapshot.block
-    assert doomed.root in latest.snapshot.batches
+    assert (issuer.address.lower(), doomed.root) in latest.snapshot.batches
     head = src.head()
     depth = head - safe.snapshot.block
     rpc.call("anvil_reorg", [depth, []])  # the last `depth` blocks are replaced by empty ones
@@ -59,7 +59,7 @@ def test_reorg_after_a_checkpoint_is_noticed_and_replayed_from_the_last_safe_poi
     assert notice.now_hash and notice.now_hash != notice.seen_hash
     assert f"last safe point, block {safe.snapshot.block}" in notice.message
     assert again.resumed_from is not None and again.resumed_from.block == safe.snapshot.block
-    assert doomed.root not in again.snapshot.batches
+    assert (issuer.address.lower(), doomed.root) not in again.snapshot.batches
     assert again.snapshot.digest() == replay(src, src.head()).digest()
     assert [c.block for c in store.checkpoints()] == [head, safe.snapshot.block]
     assert store.checkpoints()[0].block_hash == notice.now_hash

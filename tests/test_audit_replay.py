@@ -26,9 +26,10 @@ from anchor.audit.ids import party_raw, party_str
 from anchor.audit.snapshot import ACTIVE, REVOKED, SUSPENDED
 from anchor.deploy import party_id
 from anchor.errors import DeploymentError
+from anchor.leaf import Terms
 from anchor.registry import Status
 from tests.conftest import World
-from tests.registry_helpers import PERMIT, add_issuer, anchor_batch, bit, call
+from tests.registry_helpers import PERMIT, add_consumer, add_issuer, anchor_batch, bit, call
 from tests.test_audit_support import Scenario, scenario, world_on
 
 __all__ = ["scenario"]
@@ -88,7 +89,18 @@ def test_canonical_form_round_trips(scenario: Scenario) -> None:
 
 
 @pytest.mark.parametrize(
-    "label", ["trust-set-up", "anchored", "lifecycle", "suspension", "backdated", "recognition", "governance"]
+    "label",
+    [
+        "trust-set-up",
+        "anchored",
+        "lifecycle",
+        "suspension",
+        "backdated",
+        "recognition",
+        "governance",
+        "readmitted",
+        "readmission",
+    ],
 )
 def test_replay_matches_contract_views_at_historical_blocks(scenario: Scenario, label: str) -> None:
     snap = replay(scenario.source, scenario.blocks[label])
@@ -102,27 +114,31 @@ def test_point_in_time_answers_match_the_contracts_time_queries(scenario: Scenar
     """The snapshot at block B answers every "...At(T)" question exactly like the contracts at block B."""
     w, src = scenario.world, scenario.source
     t = w.reg.trust
-    for label in ("backdated", "recognition", "end"):
+    for label in ("backdated", "recognition", "governance", "readmitted", "end"):
         block = scenario.blocks[label]
         snap = replay(src, block)
         times = sorted(
             {e.effective_at + k for c in snap.cas.values() for e in c.history for k in (-1, 0, 1)}
             | {e.effective_at + k for i in snap.issuers.values() for e in i.history for k in (-1, 0, 1)}
             | {e.effective_at + k for h in snap.recognition.values() for e in h for k in (-1, 0)}
+            | {m.at + k for p in snap.parties.values() for m in p.membership for k in (-1, 0, 1)}
         )
         for when in times:
             for fp in snap.cas:
                 assert snap.ca_status_at(fp, when) == t.ca_status_at(fp, when, block=block)
             for account in snap.issuers:
                 assert snap.issuer_status_at(account, when) == t.issuer_status_at(account, when, block=block)
-            for r, i in snap.recognition:
-                assert snap.recognition_at(r, i, when) == t.recognition_at(r, i, when, block=block)
+            for r in snap.party_order:
+                for i in snap.party_order:
+                    if r != i:
+                        got = t.recognition_at(r, i, when, block=block)
+                        assert snap.recognition_at(r, i, when) == got, (label, r, i, when)
             for party in snap.party_order:
                 assert snap.is_member_at(party, when) == t.is_member_at(party, when, block=block)
-        for (root, leaf), _ in snap.documents.items():
+        for issuer, root, leaf in snap.documents:
             for when in times[:: max(1, len(times) // 8)]:
-                chain_state = call(w.reg.documents, "documentStateAt", root, leaf, when)
-                assert list(snap.document_state_at(root, leaf, when)) == list(chain_state)
+                chain_state = call(w.reg.documents, "documentStateAt", issuer, root, leaf, when)
+                assert list(snap.document_state_at(issuer, root, leaf, when)) == list(chain_state)
 
 
 def test_state_at_time_sees_backdated_changes_only_once_recorded(scenario: Scenario) -> None:
@@ -134,7 +150,7 @@ def test_state_at_time_sees_backdated_changes_only_once_recorded(scenario: Scena
     status = {c["fingerprint"]: c["status"] for c in before["cas"]}
     assert status[fp] == "active"
     assert {c["fingerprint"]: c["status"] for c in after["cas"]}[fp] == "revoked"
-    assert after["documents"]["consumed"] == 1
+    assert after["documents"]["consumed"] == 2 and after["documents"]["endorsed"] == 2
     assert set(after["members"]) == {"SG", "TH", "MY"}
     assert after["recognition"]["TH"]["SG"] == ["cites-permit"]
 
@@ -146,8 +162,8 @@ def test_consistency_reports_a_tampered_snapshot(scenario: Scenario) -> None:
     snap.cas[fp].history[1] = dataclasses.replace(
         snap.cas[fp].history[1], effective_at=snap.cas[fp].history[1].effective_at - 5
     )
-    root = scenario.batches["A3"].root
-    snap.batches[root].size += 1
+    a3 = scenario.batches["A3"]
+    snap.batches[(a3.issuer.address.lower(), a3.root)].size += 1
     snap.threshold += 1
     report = check_consistency(src, snap)
     calls = {m.call.split("(")[0] for m in report.mismatches}
@@ -179,6 +195,7 @@ def test_findings_explain_backdating_suspension_and_governance(scenario: Scenari
     assert revoked.subject == "0x" + scenario.cas["SG2"].hex()
     assert 400 <= revoked.details["backdatedSeconds"] <= 402  # the clock may tick before the tx
     roots = {row["root"] for row in revoked.impact}
+    assert {row["issuer"] for row in revoked.impact} == {scenario.issuers["B"].address.lower()}
     assert roots == {"0x" + scenario.batches["B1"].root.hex()}
     assert all(row["inBackdatedWindow"] for row in revoked.impact)
     suspended = next(f for f in found if f.kind == "backdated-suspension")
@@ -191,10 +208,30 @@ def test_findings_explain_backdating_suspension_and_governance(scenario: Scenari
     narrow = [f for f in find(snap, window=30) if f.kind == "anchored-before-suspension"]
     assert not narrow  # A3 was anchored 60 s before the suspension
     gov = [f for f in found if f.kind == "governance-execution"]
-    assert [f.details["kind"] for f in gov] == ["add-party", "remove-party", "set-threshold"]
-    lapsed = gov[-1]
+    assert [f.details["kind"] for f in gov] == [
+        "add-party",
+        "remove-party",
+        "set-threshold",
+        "add-party",
+        "set-one-time-types",
+    ]
+    lapsed = gov[2]
     assert lapsed.details["approvalsCounted"] == ["TH", "SG"] and lapsed.details["approvalsLapsed"] == ["MY"]
     assert lapsed.details["thresholdAtExecution"] == 2
+    removal = gov[1]
+    assert removal.details["issuersRevoked"] == [scenario.issuers["D"].address.lower()]
+    assert removal.details["consumersRevoked"] == [scenario.accounts["MY-consumer"].address.lower()]
+    # MY approved before it left and again once readmitted: only the second approval counted.
+    one_time = gov[-1]
+    assert one_time.details["approvalsCounted"] == ["MY", "SG", "TH"]
+    assert one_time.details["approvalsLapsed"] == ["MY"] and one_time.details["docTypes"] == [
+        "cites-permit",
+        "cites-certificate",
+    ]
+    assert [row["counted"] for row in one_time.impact] == [False, True, True, True]
+    admin = [f for f in found if f.kind == "admin-change"]
+    assert [f.details["change"] for f in admin] == [1, 2, 3] and all(f.severity == "info" for f in admin)
+    assert not [f for f in found if f.kind.startswith(("ca-", "root-"))]
     assert all(f.explanation for f in found)
     assert [f.severity for f in found] == sorted(
         (f.severity for f in found), key=["critical", "warning", "info"].index
@@ -203,17 +240,52 @@ def test_findings_explain_backdating_suspension_and_governance(scenario: Scenari
 
 def test_fold_state_details(scenario: Scenario) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
+    w = scenario.world
     assert snap.party_order == ["SG", "TH", "MY", "ID"]
-    assert not snap.parties["MY"].member and snap.member_count == 3 and snap.threshold == 3
-    assert snap.admin_party[scenario.world.th.address.lower()] == ""
+    assert snap.parties["MY"].member and snap.member_count == 4 and snap.threshold == 3
+    assert [m.member for m in snap.parties["MY"].membership] == [True, False, True]
+    assert snap.admin_party[w.th.address.lower()] == ""
     a = snap.issuers[scenario.issuers["A"].address.lower()]
     assert [e.status for e in a.history] == [ACTIVE, SUSPENDED, ACTIVE]
     assert snap.issuer_auth[a.account].active
-    b0 = snap.batches[scenario.batches["B0"].root]
+    b0 = snap.batches[(scenario.issuers["B"].address.lower(), scenario.batches["B0"].root)]
     assert b0.revoked_at and b0.revoke_reason == 1 and b0.party == "SG"
-    consumed = next(d for d in snap.documents.values() if d.consumed_at)
+    assert b0.revoked_by == w.sg.address.lower()
+    a0 = scenario.batches["A0"]
+    consumed = snap.documents[(a0.issuer.address.lower(), a0.root, a0.leaf(1))]
     assert consumed.consumed_by == "TH" and consumed.consumed_at == scenario.times["consumed"]
-    assert len(snap.batches) == 12
+    assert consumed.consumer_account == scenario.accounts["TH-consumer"].address.lower()
+    assert len(snap.batches) == 14
+    # Endorsements: 3 + 2, then consume() endorses the remaining 5; the other document 3 of 8.
+    q0 = scenario.batches["Q0"]
+    used = snap.documents[(q0.issuer.address.lower(), q0.root, q0.leaf(0))]
+    assert [e.amount for e in used.endorsements] == [3, 2, 5] and used.endorsed == used.quantity == 10
+    assert used.consumed_at == used.endorsements[-1].time
+    partial = snap.documents[(q0.issuer.address.lower(), q0.root, q0.leaf(1))]
+    assert (partial.endorsed, partial.quantity, partial.consumed_at) == (3, 8, 0)
+    # MY's removal revoked its issuer for good (reason 255) and dropped its consumer; readmission
+    # restored neither, and the consumer was granted afresh.
+    d = snap.issuers[scenario.issuers["D"].address.lower()]
+    assert d.status == REVOKED and d.history[-1].reason == 255
+    my_consumer = scenario.accounts["MY-consumer"].address.lower()
+    assert [c.added for c in snap.parties["MY"].consumer_changes] == [True, False, True]
+    assert snap.consumer_party[my_consumer] == "MY" and snap.parties["MY"].consumers == [my_consumer]
+    assert snap.one_time_types == 0b11 and [c.new for c in snap.one_time_history] == [1, 0b11]
+    # TH's admin changes: two additions and a removal executed, one cancelled, one pending.
+    changes = snap.admin_proposals
+    assert [(c.executed, c.cancelled) for c in changes.values()] == [
+        (True, False),
+        (True, False),
+        (True, False),
+        (False, True),
+        (False, False),
+    ]
+    # Removing the founding admin moved the last one into its place, as the contract's array does.
+    assert snap.parties["TH"].admins == [
+        scenario.accounts["TH-admin-2"].address.lower(),
+        scenario.accounts["TH-admin"].address.lower(),
+    ]
+    assert all(c.certificate and c.proof for c in snap.cas.values())
 
 
 def test_party_ids_are_lossless() -> None:
@@ -253,13 +325,15 @@ def test_source_refuses_the_wrong_chain_or_code(scenario: Scenario) -> None:
 def test_replay_on_both_backends(world: World) -> None:
     """The embedded chain's logs carry no block timestamp: headers are fetched instead."""
     issuer = add_issuer(world, world.sg, 5, bit(PERMIT))
-    batch = anchor_batch(world, issuer, 3)
+    batch = anchor_batch(world, issuer, 3, terms=Terms("TH", quantity=4, unit="PCS"))
     world.reg.trust.recognize(world.th, "SG", bit(PERMIT))
-    world.reg.documents.consume(world.th, batch.proof(0))
+    consumer = add_consumer(world, world.th, 9)
+    world.reg.documents.endorse(consumer, batch.proof(0), batch.opening(0), 1)
+    world.reg.documents.consume(consumer, batch.proof(1), batch.opening(1))
     world.reg.trust.revoke_issuer(world.sg, issuer.address)
     src = AuditSource.from_chain(world.chain, world.reg.manifest)
     snap = replay(src, src.head())
-    assert snap.batches[batch.root].anchored_at == batch.anchored_at
+    assert snap.batches[(issuer.address.lower(), batch.root)].anchored_at == batch.anchored_at
     assert snap.issuer_status_at(issuer.address.lower(), snap.block_time) == int(Status.REVOKED)
     report = check_consistency(src, snap)
     assert report.ok, report.mismatches[:5]
@@ -282,10 +356,24 @@ def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) 
     snap = replay(src, scenario.blocks["end"])
     checks = _Checks(src, snap)
     items = list(checks.trust_registry())
-    items += [c for root in snap.batches for c in checks.batch(root)]
+    items += [c for key in snap.batches for c in checks.batch(key)]
     items += [c for key in snap.documents for c in checks.document(key)]
     names = {fast.name for _, _, fast, _, _ in items}
-    assert {"batch", "caHistory", "proposal", "document", "anchoringValidAt", "parties"} <= names
+    assert {
+        "batch",
+        "caHistory",
+        "proposal",
+        "document",
+        "anchoringValidAt",
+        "parties",
+        "adminChange",
+        "consumers",
+        "consumerParty",
+        "roleOf",
+        "caId",
+        "oneTimeDocTypes",
+        "recognizesIssuerAt",
+    } <= names
     for _, _, fast, args, _ in items:
         assert fast.encode(*args) == fast.fn.encode(*args), fast.name
     answers = src.eth_calls([(to, fast.encode(*args)) for _, to, fast, args, _ in items], snap.block)
@@ -334,14 +422,17 @@ def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario)
 
     snap = replay(scenario.source, scenario.blocks["end"])
     batch = scenario.batches["A2"]
+    issuer = batch.issuer.address.lower()
     forged = Event(
         snap.block + 1, 0, snap.block_time, "0x" + "ab" * 32, "DocumentConsumed",
-        (batch.root, batch.leaf(3), "ID", scenario.world.account(8).address.lower()),
+        (batch.root, batch.leaf(3), "ID", issuer, scenario.world.account(8).address.lower()),
     )  # fmt: skip
     Fold(snap).apply(forged)
     finding = next(f for f in find(snap) if f.kind == "consumed-without-recognition")
     assert finding.severity == "critical" and "did not recognize the issuer" in finding.title
+    assert "was consumed by ID" in finding.title and "not a consumer account of ID" in finding.title
     assert finding.details["consumer"] == "ID" and finding.details["tx"] == "0x" + "ab" * 32
+    assert finding.subject == f"{issuer}/0x{batch.root.hex()}/0x{batch.leaf(3).hex()}"
 
 
 def test_admins_at_a_time_match_the_contract_at_the_last_block_of_that_time(scenario: Scenario) -> None:
@@ -350,15 +441,15 @@ def test_admins_at_a_time_match_the_contract_at_the_last_block_of_that_time(scen
     trust = scenario.world.reg.trust
     changed = [c for p in snap.parties.values() for c in p.admin_changes if not c.added]
     assert changed  # the scenario removes an admin: the history is not just the founding one
-    for label in ("recognition", "governance", "end"):
+    for label in ("recognition", "governance", "readmitted", "end"):
         when = src.require_header(scenario.blocks[label]).time
         block = src.block_at_time(when, upper=end)
         for p in state_at(snap, when)["parties"]:
             # The contract keeps admins in swap-and-pop order; the history keeps them in order added.
             on_chain = sorted(a.lower() for a in trust.admins(p["party"], block))
             assert sorted(p["admins"]) == on_chain, (label, p["party"])
-    # A second before TH changed its admins (in the governance step's second), its founding admin alone.
-    before = src.require_header(scenario.blocks["governance"]).time - 1
+    # A second before TH first changed its admins, its founding admin alone.
+    before = min(c.at for c in snap.parties["TH"].admin_changes[1:]) - 1
     th_before = state_at(snap, before)["parties"]
     th = next(p for p in th_before if p["party"] == "TH")
     assert th["admins"] == [scenario.world.th.address.lower()]

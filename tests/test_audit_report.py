@@ -30,7 +30,8 @@ def report(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Repo
 def test_report_json_holds_state_findings_and_tables(scenario: Scenario, report: ReportFiles) -> None:
     data = json.loads(report.json.read_text())
     assert data["block"] == scenario.blocks["end"] and data["digest"].startswith("sha256:")
-    assert data["summary"]["batches"] == 12 and data["summary"]["consistent"] is True
+    assert data["summary"]["batches"] == 14 and data["summary"]["consistent"] is True
+    assert data["summary"]["documentsEndorsed"] == 2 and data["summary"]["consumerAccounts"] == 2
     assert data["consistency"]["ok"] and data["consistency"]["calls"] > 100
     kinds = {f["kind"] for f in data["findings"]}
     assert {"backdated-revocation", "anchored-before-suspension", "governance-execution"} <= kinds
@@ -43,8 +44,41 @@ def test_report_json_holds_state_findings_and_tables(scenario: Scenario, report:
         "documents",
         "recognition_changes",
         "findings",
+        "endorsements",
+        "consumer_accounts",
+        "admin_change_requests",
+        "one_time_types",
     }
     assert data["state"]["recognition"]["TH"]["SG"] == ["cites-permit"]
+    assert data["state"]["oneTimeTypes"] == ["cites-permit", "cites-certificate"]
+
+
+def test_endorsement_and_consumer_tables(scenario: Scenario, report: ReportFiles) -> None:
+    tables = json.loads(report.json.read_text())["tables"]
+    endorsements = tables["endorsements"]
+    rows = [dict(zip(endorsements["columns"], r, strict=True)) for r in endorsements["rows"]]
+    q0 = scenario.batches["Q0"]
+    by_leaf = {r["document (leaf)"]: r for r in rows}
+    used, partial = by_leaf["0x" + q0.leaf(0).hex()], by_leaf["0x" + q0.leaf(1).hex()]
+    assert used["amounts"] == "3 + 2 + 5" and used["endorsed so far"] == used["quantity"] == 10
+    assert used["remaining"] == 0 and used["used up"] != "no" and used["consumer"] == "TH"
+    assert (partial["endorsed so far"], partial["quantity"], partial["remaining"], partial["used up"]) == (
+        3,
+        8,
+        5,
+        "no",
+    )
+    assert used["issuing account"].lower() == scenario.issuers["A"].address.lower()
+    consumers = tables["consumer_accounts"]
+    rows = [dict(zip(consumers["columns"], r, strict=True)) for r in consumers["rows"]]
+    my = scenario.accounts["MY-consumer"].address
+    assert [(r["party"], r["consumer now"]) for r in rows if r["account"] == my] == [
+        ("MY", "no"),
+        ("MY", "yes"),
+    ]
+    assert rows[[r["account"] for r in rows].index(my)]["revoked"]  # dropped when MY was removed
+    cas = tables["cas"]
+    assert {r[cas["columns"].index("proof of possession")] for r in cas["rows"]} == {"valid"}
 
 
 def test_every_table_is_exported_as_csv(report: ReportFiles) -> None:
@@ -56,7 +90,7 @@ def test_every_table_is_exported_as_csv(report: ReportFiles) -> None:
         table = data["tables"][path.stem]
         assert rows[0] == table["columns"] and len(rows) - 1 == len(table["rows"])
     with (report.directory / "csv" / "batches.csv").open() as f:
-        assert len(list(csv.DictReader(f))) == 12
+        assert len(list(csv.DictReader(f))) == 14
 
 
 def test_html_is_self_contained_and_plain(report: ReportFiles) -> None:
@@ -77,6 +111,8 @@ def test_html_is_self_contained_and_plain(report: ReportFiles) -> None:
     ):
         assert heading in page
     assert "revoked with an effective time in the past" in page
+    for title in ("Endorsements", "Consumer accounts", "Admin change requests", "One-time (consumable)"):
+        assert title in page
 
 
 def test_same_snapshot_gives_the_same_charts(scenario: Scenario, report: ReportFiles, tmp_path: Path) -> None:

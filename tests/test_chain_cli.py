@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import dataclasses
 import json
 from pathlib import Path
@@ -15,6 +17,7 @@ from anchor.accounts import dev_account
 from anchor.chain import connect
 from anchor.cli.main import main
 from anchor.config import ChainConfig, load_config
+from anchor.cacert import ca_id
 from anchor.deploy import deploy
 from anchor.errors import ChainError, ConfigError
 from anchor.registry import Registries
@@ -110,7 +113,7 @@ def test_zero_gas_price_legacy_chain_accepts_unfunded_accounts(tmp_path: Path) -
         r = reg.trust.add_ca(admin, b"\x07" * 32, 0, 2**40, 1)
         tx = chain.w3.eth.get_transaction(r.tx_hash)  # type: ignore[arg-type]
         assert tx["type"] == 0 and tx["gasPrice"] == 0
-        assert reg.trust.ca(b"\x07" * 32).party == "SG"
+        assert reg.trust.ca(ca_id("SG", hashlib.sha256(b"\x07" * 32).digest())).party == "SG"
     finally:
         proc.stop()
 

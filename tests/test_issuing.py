@@ -28,8 +28,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _setup(world: World, pki: Path, doc_types: int = ALL_TYPES_MASK) -> DocumentIssuer:
     ca = read_ca_certificate(pki / "root-ca.pem")
-    world.reg.trust.add_ca(world.sg, ca.fingerprint, ca.not_before, ca.not_after, ALL_TYPES_MASK)
-    world.reg.trust.authorize_issuer(world.sg, world.account(5).address, ca.fingerprint, doc_types)
+    ca_id_, _ = world.reg.trust.register_ca(world.sg, ca, ALL_TYPES_MASK)
+    world.reg.trust.authorize_issuer(world.sg, world.account(5).address, ca_id_, doc_types)
     signer = Signer.from_pem(
         pki / "signer-key.pem", pki / "signer.pem", [pki / "issuing-ca.pem", pki / "root-ca.pem"]
     )
@@ -57,7 +57,7 @@ def test_issue_batch_sizes_produce_checkable_bundles(world: World, pki: Path, n:
     roots = {b.batch.root for b in result.bundles}
     assert len(roots) == 1
     root = bytes.fromhex(roots.pop()[2:])
-    on_chain = world.reg.documents.batch(root)
+    on_chain = world.reg.documents.batch(world.account(5).address, root)
     assert on_chain["size"] == n and on_chain["issuer"].lower() == world.account(5).address.lower()
     for i, b in enumerate(result.bundles):
         assert b.document.digest == "0x" + docs[i].digest.digest.hex()

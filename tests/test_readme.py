@@ -53,8 +53,8 @@ def test_the_library_example_issues_and_verifies(
     reg = Registries.open(chain, manifest)
     ca = read_ca_certificate(init_pki("SG", tmp_path / "pki" / "SG").root_ca)
     permits = mask_of(["cites-permit"])
-    reg.trust.add_ca(a[1], ca.fingerprint, ca.not_before, ca.not_after, permits)
-    reg.trust.authorize_issuer(a[1], a[5].address, ca.fingerprint, permits)
+    ca_id_, _ = reg.trust.register_ca(a[1], ca, permits)
+    reg.trust.authorize_issuer(a[1], a[5].address, ca_id_, permits)
     reg.trust.recognize(a[2], "SG", permits)
     (tmp_path / "permits").mkdir()
     for n in range(3):
@@ -69,7 +69,7 @@ def test_the_library_example_issues_and_verifies(
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("3 documents in 1 transaction(s)")
     assert lines[1].startswith("VALID (read at block ")
-    assert len(lines) == 2 + 8 and all(" VALID " in line for line in lines[2:])
+    assert len(lines) == 2 + 9 and all(" VALID " in line for line in lines[2:])
     assert sorted(p.name for p in (tmp_path / "permits").glob("*.bundle.json")) == [
         f"permit-{n}.json.bundle.json" for n in range(3)
     ]

@@ -1,4 +1,5 @@
-"""TrustRegistry: governance, CAs, issuer accounts and recognition; every revert path by error name and args.
+"""TrustRegistry: governance, admin changes, roles, CAs, issuer and consumer accounts, recognition; every
+revert path by error name and args.
 
 Every test runs on anvil and on the embedded py-evm chain (the `world` fixture is parametrized).
 """
@@ -7,10 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from anchor.cacert import ca_id, pop_message, verify_pop
 from anchor.deploy import party_id
-from anchor.registry import ZERO_ADDRESS, CertificateAuthority, Issuer, ProposalKind, Status, StatusChange
+from anchor.registry import (
+    ZERO_ADDRESS,
+    AdminChange,
+    CertificateAuthority,
+    Issuer,
+    ProposalKind,
+    Role,
+    Status,
+    StatusChange,
+)
 from tests.conftest import World, advance_time
 from tests.registry_helpers import (
+    ADMIN_DELAY,
     CERTIFICATE,
     LIFETIME,
     NOT_AFTER,
@@ -20,14 +34,20 @@ from tests.registry_helpers import (
     PHYTO,
     ZERO8,
     add_ca,
+    add_consumer,
     add_issuer,
     anchor_batch,
     bit,
     call,
+    cert_hash,
+    cert_id,
+    change_admins,
     event,
     events,
+    fake_certificate,
+    funded,
+    make_cas,
     pass_proposal,
-    rand32,
     reverts,
     tx_time,
 )
@@ -35,7 +55,9 @@ from tests.registry_helpers import (
 ADD = ProposalKind.ADD_PARTY
 REMOVE = ProposalKind.REMOVE_PARTY
 SET = ProposalKind.SET_THRESHOLD
+ONE_TIME = ProposalKind.SET_ONE_TIME_TYPES
 A, S, R = Status.ACTIVE, Status.SUSPENDED, Status.REVOKED
+PARTY_REMOVED = 255  # reason recorded when a party's removal revokes its issuers
 
 
 # ====================================================================== deployment and founding state
@@ -47,14 +69,23 @@ def test_founding_state(world: World) -> None:
     assert t.threshold() == 2
     assert call(t, "memberCount") == 3
     assert call(t, "proposalLifetime") == LIFETIME
+    assert t.admin_delay() == ADMIN_DELAY
+    assert t.one_time_doc_types() == bit(PERMIT)
+    assert call(t, "REASON_PARTY_REMOVED") == PARTY_REMOVED
     assert call(t, "documentRegistry").lower() == world.reg.documents.address.lower()
     assert call(world.reg.documents, "trustRegistry").lower() == t.address.lower()
     assert t.proposal_count() == 0
+    assert t.admin_change_count() == 0
     for admin, code in ((world.sg, "SG"), (world.th, "TH"), (world.my, "MY")):
         assert t.admins(code) == [admin.address]
         assert t.admin_party(admin.address) == code
+        assert t.role_of(admin.address) == (Role.ADMIN, code)
+        assert t.consumers(code) == []
         assert t.is_member(code)
-    assert t.admin_party(world.account(9).address) == ""
+    stranger = world.account(9).address
+    assert t.admin_party(stranger) == ""
+    assert t.consumer_party(stranger) == ""
+    assert t.role_of(stranger) == (Role.NONE, "")
     assert not t.is_member("XX")
     assert not t.is_member_at("SG", 0)
 
@@ -64,16 +95,21 @@ def test_constructors_reject_bad_founding_setups(world: World) -> None:
     a1, a2 = world.account(4).address, world.account(5).address
     sg, th = party_id("SG"), party_id("TH")
     doc = world.reg.documents.address
+    d, o = ADMIN_DELAY, bit(PERMIT)  # admin delay, one-time types
     cases: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [
-        ("ZeroAddress", {}, ([sg], [a1], 1, 3600, ZERO_ADDRESS)),
-        ("InvalidThreshold", {"threshold": 1, "members": 0}, ([], [], 1, 3600, doc)),
-        ("InvalidThreshold", {"threshold": 1, "members": 2}, ([sg, th], [a1], 1, 3600, doc)),
-        ("InvalidThreshold", {"threshold": 0, "members": 2}, ([sg, th], [a1, a2], 0, 3600, doc)),
-        ("InvalidThreshold", {"threshold": 3, "members": 2}, ([sg, th], [a1, a2], 3, 3600, doc)),
-        ("InvalidPartyId", {"party": ZERO8}, ([ZERO8], [a1], 1, 3600, doc)),
-        ("PartyAlreadyMember", {"party": "SG"}, ([sg, sg], [a1, a2], 1, 3600, doc)),
-        ("AccountAlreadyAdmin", {"account": a1, "party": "SG"}, ([sg, th], [a1, a1], 1, 3600, doc)),
-        ("ZeroAddress", {}, ([sg], [ZERO_ADDRESS], 1, 3600, doc)),
+        ("ZeroAddress", {}, ([sg], [a1], 1, 3600, d, o, ZERO_ADDRESS)),
+        ("InvalidThreshold", {"threshold": 1, "members": 0}, ([], [], 1, 3600, d, o, doc)),
+        ("InvalidThreshold", {"threshold": 1, "members": 2}, ([sg, th], [a1], 1, 3600, d, o, doc)),
+        ("InvalidThreshold", {"threshold": 0, "members": 2}, ([sg, th], [a1, a2], 0, 3600, d, o, doc)),
+        ("InvalidThreshold", {"threshold": 3, "members": 2}, ([sg, th], [a1, a2], 3, 3600, d, o, doc)),
+        ("InvalidPartyId", {"party": ZERO8}, ([ZERO8], [a1], 1, 3600, d, o, doc)),
+        ("PartyAlreadyMember", {"party": "SG"}, ([sg, sg], [a1, a2], 1, 3600, d, o, doc)),
+        (
+            "AccountHasRole",
+            {"account": a1, "party": "SG", "role": Role.ADMIN},
+            ([sg, th], [a1, a1], 1, 3600, d, o, doc),
+        ),
+        ("ZeroAddress", {}, ([sg], [ZERO_ADDRESS], 1, 3600, d, o, doc)),
     ]
     for error, args, ctor in cases:
         with reverts(error, args, _what=f"TrustRegistry{ctor[:3]}"):
@@ -90,30 +126,38 @@ def test_non_admin_cannot_act(world: World) -> None:
     stranger = world.account(9)
     fp = add_ca(world, world.sg)
     issuer = add_issuer(world, world.sg, 4, ca=fp)
+    consumer = add_consumer(world, world.sg, 5)
     pid, _ = t.propose(world.sg, SET, threshold=1)
+    cid, _ = t.propose_admin_change(world.sg, world.account(8).address, True)
     ops = {
-        "propose": lambda: t.propose(stranger, SET, threshold=1),
-        "approve": lambda: t.approve(stranger, pid),
-        "execute": lambda: t.execute(stranger, pid),
-        "addAdmin": lambda: t.add_admin(stranger, world.account(8).address),
-        "removeAdmin": lambda: t.remove_admin(stranger, world.sg.address),
-        "addCA": lambda: t.add_ca(stranger, rand32(), NOT_BEFORE, NOT_AFTER, 1),
-        "suspendCA": lambda: t.suspend_ca(stranger, fp),
-        "resumeCA": lambda: t.resume_ca(stranger, fp),
-        "revokeCA": lambda: t.revoke_ca(stranger, fp),
-        "authorizeIssuer": lambda: t.authorize_issuer(stranger, world.account(8).address, fp, 1),
-        "suspendIssuer": lambda: t.suspend_issuer(stranger, issuer.address),
-        "resumeIssuer": lambda: t.resume_issuer(stranger, issuer.address),
-        "revokeIssuer": lambda: t.revoke_issuer(stranger, issuer.address),
-        "recognize": lambda: t.recognize(stranger, "SG", 1),
-        "unrecognize": lambda: t.unrecognize(stranger, "SG", 1),
+        "propose": lambda who: t.propose(who, SET, threshold=1),
+        "approve": lambda who: t.approve(who, pid),
+        "execute": lambda who: t.execute(who, pid),
+        "proposeAdminChange": lambda who: t.propose_admin_change(who, world.account(8).address, True),
+        "proposeAdminRemoval": lambda who: t.propose_admin_change(who, world.sg.address, False),
+        "approveAdminChange": lambda who: t.approve_admin_change(who, cid),
+        "cancelAdminChange": lambda who: t.cancel_admin_change(who, cid),
+        "executeAdminChange": lambda who: t.execute_admin_change(who, cid),
+        "grantConsumer": lambda who: t.grant_consumer(who, world.account(8).address),
+        "revokeConsumer": lambda who: t.revoke_consumer(who, consumer.address),
+        "addCA": lambda who: t.add_ca(who, fake_certificate(), NOT_BEFORE, NOT_AFTER, 1),
+        "suspendCA": lambda who: t.suspend_ca(who, fp),
+        "resumeCA": lambda who: t.resume_ca(who, fp),
+        "revokeCA": lambda who: t.revoke_ca(who, fp),
+        "authorizeIssuer": lambda who: t.authorize_issuer(who, world.account(8).address, fp, 1),
+        "suspendIssuer": lambda who: t.suspend_issuer(who, issuer.address),
+        "resumeIssuer": lambda who: t.resume_issuer(who, issuer.address),
+        "revokeIssuer": lambda who: t.revoke_issuer(who, issuer.address),
+        "recognize": lambda who: t.recognize(who, "TH", 1),
+        "unrecognize": lambda who: t.unrecognize(who, "TH", 1),
     }
-    for name, op in ops.items():
-        with reverts("NotPartyAdmin", account=stranger, _what=name):
-            op()
-    # An issuer account is not an admin either.
-    with reverts("NotPartyAdmin", account=issuer.account):
-        t.propose(issuer.account, SET, threshold=1)
+    # Nobody, an issuer account and a consumer account (a border service's key) are no admins.
+    for who in (stranger, issuer.account, consumer):
+        for name, op in ops.items():
+            with reverts("NotPartyAdmin", account=who, _what=f"{name} by {who.address}"):
+                op(who)
+    assert t.consumers("SG") == [consumer.address]
+    assert t.admins("SG") == [world.sg.address]
 
 
 def test_add_party_by_proposal(world: World) -> None:
@@ -129,18 +173,20 @@ def test_add_party_by_proposal(world: World) -> None:
         "party": party_id("ID"),
         "account": newbie.address,
         "threshold": 0,
+        "docTypes": 0,
         "expiresAt": created_at + LIFETIME,
     }
     # The proposer's party approves at once.
     assert event(world, r, "ProposalApproved") == {"proposalId": pid, "party": party_id("SG")}
     p = t.proposal(pid)
-    assert (p.kind, p.party, p.account, p.proposer, p.approvals, p.executed) == (
+    assert (p.kind, p.party, p.account, p.proposer, p.approvals, p.executed, p.doc_types) == (
         ADD,
         "ID",
         newbie.address,
         "SG",
         1,
         False,
+        0,
     )
     assert (p.created_at, p.expires_at) == (created_at, created_at + LIFETIME)
     assert call(t, "hasApproved", pid, party_id("SG"))
@@ -168,6 +214,7 @@ def test_add_party_by_proposal(world: World) -> None:
     assert t.threshold() == 2
     assert t.admins("ID") == [newbie.address]
     assert t.admin_party(newbie.address) == "ID"
+    assert t.role_of(newbie.address) == (Role.ADMIN, "ID")
     # The new party's admin acts at once.
     add_ca(world, newbie)
     assert len(t.party_cas("ID")) == 1
@@ -177,6 +224,7 @@ def test_remove_party_by_proposal_and_removed_admin_can_no_longer_act(world: Wor
     t = world.reg.trust
     my_ca = add_ca(world, world.my)
     my_issuer = add_issuer(world, world.my, 4, ca=my_ca)
+    my_consumers = [add_consumer(world, world.my, i) for i in (5, 6)]
     open_pid, _ = t.propose(world.sg, SET, threshold=1)
     advance_time(world.chain, 10)  # anvil gives blocks of the same second the same timestamp
     pid, r = pass_proposal(world, [world.sg, world.th], REMOVE, "MY")
@@ -192,13 +240,32 @@ def test_remove_party_by_proposal_and_removed_admin_can_no_longer_act(world: Wor
     assert call(t, "memberCount") == 2
     assert t.threshold() == 2
 
+    # Its consumers are dropped and its issuers revoked for good, effective at removal.
+    assert {e["account"] for e in events(world, r, "ConsumerRevoked")} == {c.address for c in my_consumers}
+    assert t.consumers("MY") == []
+    for c in my_consumers:
+        assert t.consumer_party(c.address) == ""
+        assert t.role_of(c.address) == (Role.NONE, "")
+    assert event(world, r, "IssuerStatusChanged") == {
+        "account": my_issuer.address,
+        "party": party_id("MY"),
+        "status": R,
+        "effectiveAt": removed_at,
+        "reason": PARTY_REMOVED,
+    }
+    assert t.issuer(my_issuer.address).status == R
+    assert t.issuer_history(my_issuer.address)[-1] == StatusChange(R, removed_at, removed_at, PARTY_REMOVED)
+    assert t.role_of(my_issuer.address) == (Role.ISSUER, "MY")  # an issuer account is never reused
+    assert not world.reg.documents.issuer_auth(my_issuer.address)["active"]
+
     ops = {
         "propose": lambda: t.propose(world.my, SET, threshold=1),
         "approve": lambda: t.approve(world.my, open_pid),
         "execute": lambda: t.execute(world.my, open_pid),
-        "addAdmin": lambda: t.add_admin(world.my, world.account(8).address),
-        "removeAdmin": lambda: t.remove_admin(world.my, world.my.address),
-        "addCA": lambda: t.add_ca(world.my, rand32(), NOT_BEFORE, NOT_AFTER, 1),
+        "proposeAdminChange": lambda: t.propose_admin_change(world.my, world.account(8).address, True),
+        "grantConsumer": lambda: t.grant_consumer(world.my, world.account(8).address),
+        "revokeConsumer": lambda: t.revoke_consumer(world.my, my_consumers[0].address),
+        "addCA": lambda: t.add_ca(world.my, fake_certificate(), NOT_BEFORE, NOT_AFTER, 1),
         "suspendCA": lambda: t.suspend_ca(world.my, my_ca),
         "revokeCA": lambda: t.revoke_ca(world.my, my_ca),
         "authorizeIssuer": lambda: t.authorize_issuer(world.my, world.account(8).address, my_ca, 1),
@@ -234,6 +301,28 @@ def test_set_threshold_by_proposal(world: World) -> None:
     assert t.threshold() == 2
 
 
+def test_set_one_time_types_by_proposal(world: World) -> None:
+    t = world.reg.trust
+    pid, r = t.propose(world.sg, ONE_TIME, doc_types=bit(PERMIT, PHYTO))
+    assert event(world, r, "ProposalCreated")["docTypes"] == bit(PERMIT, PHYTO)
+    assert (t.proposal(pid).kind, t.proposal(pid).doc_types) == (ONE_TIME, bit(PERMIT, PHYTO))
+    with reverts("InsufficientApprovals", proposalId=pid, approvals=1, threshold=2):
+        t.execute(world.sg, pid)
+    assert t.one_time_doc_types() == bit(PERMIT)
+    t.approve(world.my, pid)
+    r = t.execute(world.th, pid)
+    assert event(world, r, "OneTimeTypesChanged") == {
+        "oldDocTypes": bit(PERMIT),
+        "newDocTypes": bit(PERMIT, PHYTO),
+        "proposalId": pid,
+    }
+    assert t.one_time_doc_types() == bit(PERMIT, PHYTO)
+    # The consortium may also make no type consumable at all.
+    pid, r = pass_proposal(world, [world.th, world.my], ONE_TIME, doc_types=0)
+    assert event(world, r, "OneTimeTypesChanged")["newDocTypes"] == 0
+    assert t.one_time_doc_types() == 0
+
+
 def test_invalid_threshold_proposals(world: World) -> None:
     for bad in (0, 4, 65535):
         with reverts("InvalidThreshold", threshold=bad, members=3, _what=f"threshold {bad}"):
@@ -248,7 +337,7 @@ def test_approve_twice(world: World) -> None:
         t.approve(world.sg, pid)
     # Approval is per party, not per admin account.
     second_sg_admin = world.account(4)
-    t.add_admin(world.sg, second_sg_admin.address)
+    change_admins(world, [world.sg], second_sg_admin.address, add=True)
     with reverts("AlreadyApproved", proposalId=pid, party="SG"):
         t.approve(second_sg_admin, pid)
     t.approve(world.th, pid)
@@ -313,15 +402,28 @@ def test_unknown_proposal(world: World) -> None:
 def test_add_party_rejections(world: World) -> None:
     t = world.reg.trust
     newbie = world.account(4).address
+    issuer = add_issuer(world, world.sg, 5)
+    consumer = add_consumer(world, world.th, 6)
     with reverts("PartyAlreadyMember", party="TH"):
         t.propose(world.sg, ADD, "TH", newbie)
     with reverts("InvalidPartyId", party=ZERO8):
         t.propose(world.sg, ADD, "", newbie)
     with reverts("ZeroAddress"):
         t.propose(world.sg, ADD, "ID", ZERO_ADDRESS)
-    with reverts("AccountAlreadyAdmin", account=world.th, party="TH"):
-        t.propose(world.sg, ADD, "ID", world.th.address)
+    # One account, one role, one party: no admin, issuer or consumer account becomes a new party's admin.
+    for account, party, role in (
+        (world.th.address, "TH", Role.ADMIN),
+        (issuer.address, "SG", Role.ISSUER),
+        (consumer.address, "TH", Role.CONSUMER),
+    ):
+        with reverts("AccountHasRole", account=account, party=party, role=role, _what=role.name):
+            t.propose(world.sg, ADD, "ID", account)
     assert t.proposal_count() == 0
+    # An open AddParty proposal reserves its admin account, even for another party's proposal.
+    pid, _ = t.propose(world.sg, ADD, "ID", newbie)
+    with reverts("AccountReserved", account=newbie, proposalId=pid):
+        t.propose(world.th, ADD, "VN", newbie)
+    assert t.proposal_count() == 1
 
 
 def test_add_party_conditions_are_checked_again_at_execution(world: World) -> None:
@@ -334,11 +436,40 @@ def test_add_party_conditions_are_checked_again_at_execution(world: World) -> No
     t.execute(world.sg, first)
     with reverts("PartyAlreadyMember", party="ID"):
         t.execute(world.sg, second)
-    # The proposed admin became another party's admin in the meantime.
-    t.add_admin(world.sg, world.account(6).address)
-    with reverts("AccountAlreadyAdmin", account=world.account(6), party="SG"):
-        t.execute(world.sg, third)
-    assert not t.is_member("VN")
+    # The proposed admin cannot become another party's admin in the meantime: it is reserved.
+    with reverts("AccountReserved", account=world.account(6), proposalId=third):
+        t.propose_admin_change(world.sg, world.account(6).address, True)
+    t.execute(world.sg, third)
+    assert t.is_member("VN")
+    assert t.admins("VN") == [world.account(6).address]
+    assert t.admins("SG") == [world.sg.address]
+
+
+def test_add_party_reservation_covers_every_role_and_ends_with_the_proposal(world: World) -> None:
+    t = world.reg.trust
+    ca = add_ca(world, world.my)
+    reserved = world.account(4).address
+    pid, _ = t.propose(world.sg, ADD, "ID", reserved)
+    for name, op in {
+        "proposeAdminChange": lambda: t.propose_admin_change(world.my, reserved, True),
+        "authorizeIssuer": lambda: t.authorize_issuer(world.my, reserved, ca, bit(PERMIT)),
+        "grantConsumer": lambda: t.grant_consumer(world.my, reserved),
+        "propose AddParty": lambda: t.propose(world.my, ADD, "VN", reserved),
+    }.items():
+        with reverts("AccountReserved", account=reserved, proposalId=pid, _what=name):
+            op()
+    assert t.role_of(reserved) == (Role.NONE, "")
+    # Once the proposal expired unexecuted, the account is free again.
+    advance_time(world.chain, LIFETIME + 1)
+    with reverts("ProposalExpired", proposalId=pid):
+        t.execute(world.sg, pid)
+    t.grant_consumer(world.my, reserved)
+    assert t.role_of(reserved) == (Role.CONSUMER, "MY")
+    # Once executed, the reservation ends and the account holds the admin role.
+    other = world.account(5).address
+    pid, _ = pass_proposal(world, [world.sg, world.th], ADD, "ID", other)
+    with reverts("AccountHasRole", account=other, party="ID", role=Role.ADMIN):
+        t.grant_consumer(world.my, other)
 
 
 def test_remove_non_member(world: World) -> None:
@@ -404,79 +535,353 @@ def test_removed_partys_approval_no_longer_counts(world: World) -> None:
     assert t.threshold() == 1
 
 
-def test_removed_partys_issuers_stop_and_readmitted_partys_active_issuers_resume(world: World) -> None:
+def test_readmitted_partys_earlier_approval_does_not_come_back(world: World) -> None:
+    t = world.reg.trust
+    pid, _ = t.propose(world.th, SET, threshold=1)
+    assert call(t, "hasApproved", pid, party_id("TH"))
+    pass_proposal(world, [world.sg, world.my], REMOVE, "TH")
+    new_admin = world.account(4)
+    pass_proposal(world, [world.sg, world.my], ADD, "TH", new_admin.address)
+    assert t.proposal(pid).approvals == 0
+    t.approve(world.sg, pid)
+    with reverts("InsufficientApprovals", proposalId=pid, approvals=1, threshold=2):
+        t.execute(world.sg, pid)
+    # The readmitted party may approve again, in its new membership; that approval counts.
+    r = t.approve(new_admin, pid)
+    assert event(world, r, "ProposalApproved") == {"proposalId": pid, "party": party_id("TH")}
+    with reverts("AlreadyApproved", proposalId=pid, party="TH"):
+        t.approve(new_admin, pid)
+    r = t.execute(new_admin, pid)
+    assert event(world, r, "ProposalExecuted") == {"proposalId": pid, "approvals": 2}
+    assert t.threshold() == 1
+
+
+def test_removed_partys_issuers_are_revoked_and_readmission_restores_nothing(world: World) -> None:
     t, d = world.reg.trust, world.reg.documents
     fp = add_ca(world, world.th)
     active = add_issuer(world, world.th, 4, ca=fp)
     suspended = add_issuer(world, world.th, 5, ca=fp)
     revoked = add_issuer(world, world.th, 6, ca=fp)
+    consumer = add_consumer(world, world.th, 7)
     t.suspend_issuer(world.th, suspended.address)
-    t.revoke_issuer(world.th, revoked.address)
-    anchor_batch(world, active)
+    t.revoke_issuer(world.th, revoked.address, reason=2)
+    batch = anchor_batch(world, active)
+    advance_time(world.chain, 10)
 
     _, r = pass_proposal(world, [world.sg, world.my], REMOVE, "TH")
+    removed_at = tx_time(world, r)
     synced = {e["account"]: e["active"] for e in events(world, r, "IssuerSynced")}
     assert synced == {active.address: False, suspended.address: False}  # revoked ones are left alone
+    changed = {e["account"]: (e["status"], e["reason"]) for e in events(world, r, "IssuerStatusChanged")}
+    assert changed == {active.address: (R, PARTY_REMOVED), suspended.address: (R, PARTY_REMOVED)}
+    assert t.issuer(revoked.address).revoked_at < removed_at
+    assert t.issuer_history(revoked.address)[-1].reason == 2
+    for issuer in (active, suspended):
+        assert (t.issuer(issuer.address).status, t.issuer(issuer.address).revoked_at) == (R, removed_at)
     assert not d.issuer_auth(active.address)["active"]
+    # What it anchored while a member stays valid: the revocation is effective at removal.
+    assert call(t, "anchoringValidAt", active.address, batch.anchored_at)
+    assert not call(t, "anchoringValidAt", active.address, removed_at)
     for issuer in (active, suspended, revoked):
         with reverts("IssuerNotActive", account=issuer.account):
             anchor_batch(world, issuer)
+    assert t.consumer_party(consumer.address) == ""
 
     # The old admin lost its role on removal and does not regain it on readmission.
     assert t.admin_party(world.th.address) == ""
     new_admin = world.account(8)
     _, r = pass_proposal(world, [world.sg, world.my], ADD, "TH", new_admin.address)
-    synced = {e["account"]: e["active"] for e in events(world, r, "IssuerSynced")}
-    assert synced == {active.address: True, suspended.address: False}
-    assert d.issuer_auth(active.address) == {"party": party_id("TH"), "docTypes": bit(PERMIT), "active": True}
-    anchor_batch(world, active)
-    for issuer in (suspended, revoked):
+    assert events(world, r, "IssuerSynced") == []
+    assert events(world, r, "ConsumerGranted") == []
+    for issuer in (active, suspended, revoked):
+        assert t.issuer(issuer.address).status == R
+        assert not d.issuer_auth(issuer.address)["active"]
         with reverts("IssuerNotActive", account=issuer.account):
             anchor_batch(world, issuer)
+    assert t.consumers("TH") == []
     assert t.parties() == ["SG", "TH", "MY"]
     assert call(t, "memberCount") == 3
     assert [h["member"] for h in call(t, "membershipHistory", party_id("TH"))] == [True, False, True]
     assert t.admins("TH") == [new_admin.address]
     with reverts("NotPartyAdmin", account=world.th):
-        t.add_ca(world.th, rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    # The new admin manages the party's issuers: resuming the suspended one lets it anchor again.
-    t.resume_issuer(new_admin, suspended.address)
-    anchor_batch(world, suspended)
+        t.add_ca(world.th, fake_certificate(), NOT_BEFORE, NOT_AFTER, 1)
+    # Revoked is final: the new admin cannot resume the old issuers, nor authorize their accounts again.
+    with reverts("InvalidStatusTransition", {"from": R, "to": A}):
+        t.resume_issuer(new_admin, suspended.address)
+    with reverts("AccountHasRole", account=active.address, party="TH", role=Role.ISSUER):
+        t.authorize_issuer(new_admin, active.address, fp, bit(PERMIT))
+    # It starts afresh: a new issuer account (under the party's CA) and its consumer again.
+    fresh = add_issuer(world, new_admin, 9, ca=fp)
+    anchor_batch(world, fresh)
+    t.grant_consumer(new_admin, consumer.address)
+    assert t.consumers("TH") == [consumer.address]
 
 
-def test_admins_add_and_remove(world: World) -> None:
+# ====================================================================== a party's own admins
+
+
+def test_sole_admin_adds_a_second_admin_at_once(world: World) -> None:
     t = world.reg.trust
     second = world.account(4)
-    r = t.add_admin(world.sg, second.address)
+    cid, r = t.propose_admin_change(world.sg, second.address, True)
+    at = tx_time(world, r)
+    assert cid == 1 == t.admin_change_count()
+    assert event(world, r, "AdminChangeProposed") == {
+        "changeId": cid,
+        "party": party_id("SG"),
+        "account": second.address,
+        "add": True,
+        "proposer": world.sg.address,
+        "readyAt": at + ADMIN_DELAY,
+        "expiresAt": at + ADMIN_DELAY + LIFETIME,
+    }
+    assert event(world, r, "AdminChangeApproved") == {"changeId": cid, "admin": world.sg.address}
+    assert t.admin_change(cid) == AdminChange(
+        cid, "SG", second.address, True, world.sg.address, at, at + ADMIN_DELAY, at + ADMIN_DELAY + LIFETIME,
+        False, False, 1,
+    )  # fmt: skip
+    r = t.execute_admin_change(world.sg, cid)  # 1 of 1 admins is a majority
     assert event(world, r, "AdminAdded") == {"party": party_id("SG"), "admin": second.address}
+    assert event(world, r, "AdminChangeExecuted") == {"changeId": cid, "approvals": 1}
+    assert t.admin_change(cid).executed
     assert t.admins("SG") == [world.sg.address, second.address]
     assert t.admin_party(second.address) == "SG"
+    assert t.role_of(second.address) == (Role.ADMIN, "SG")
     add_ca(world, second)  # the new admin acts for SG
 
-    with reverts("AccountAlreadyAdmin", account=second, party="SG"):
-        t.add_admin(world.sg, second.address)
-    with reverts("AccountAlreadyAdmin", account=second, party="SG"):
-        t.add_admin(world.th, second.address)
-    with reverts("AccountAlreadyAdmin", account=world.th, party="TH"):
-        t.add_admin(world.sg, world.th.address)
-    with reverts("ZeroAddress"):
-        t.add_admin(world.sg, ZERO_ADDRESS)
-    with reverts("NotAdminOfParty", account=world.th, party="SG"):
-        t.remove_admin(world.sg, world.th.address)
-    with reverts("NotAdminOfParty", account=world.account(9), party="SG"):
-        t.remove_admin(world.sg, world.account(9).address)
 
-    r = t.remove_admin(second, world.sg.address)  # an admin may remove another admin of its party
+def test_admin_change_by_majority(world: World) -> None:
+    t = world.reg.trust
+    a4, a5, a6 = world.account(4), world.account(5), funded(world, 10)
+    change_admins(world, [world.sg], a4.address, add=True)
+    # Two admins: a majority is both.
+    cid, _ = t.propose_admin_change(a4, a5.address, True)
+    ready_at = t.admin_change(cid).ready_at
+    with reverts("AdminChangeNotReady", changeId=cid, approvals=1, needed=2, readyAt=ready_at):
+        t.execute_admin_change(a4, cid)
+    r = t.approve_admin_change(world.sg, cid)
+    assert event(world, r, "AdminChangeApproved") == {"changeId": cid, "admin": world.sg.address}
+    assert t.admin_change(cid).approvals == 2
+    r = t.execute_admin_change(world.sg, cid)  # any admin of the party may execute
+    assert event(world, r, "AdminChangeExecuted") == {"changeId": cid, "approvals": 2}
+    # Three admins: two are a majority.
+    cid, _ = t.propose_admin_change(a5, a6.address, True)
+    with reverts("AdminChangeNotReady", changeId=cid, approvals=1, needed=2):
+        t.execute_admin_change(a5, cid)
+    t.approve_admin_change(a4, cid)
+    t.execute_admin_change(a5, cid)
+    assert t.admins("SG") == [world.sg.address, a4.address, a5.address, a6.address]
+    # Four admins: three are a majority, also for a removal.
+    cid, _ = t.propose_admin_change(a4, world.sg.address, False)
+    t.approve_admin_change(a5, cid)
+    with reverts("AdminChangeNotReady", changeId=cid, approvals=2, needed=3):
+        t.execute_admin_change(a4, cid)
+    t.approve_admin_change(a6, cid)
+    r = t.execute_admin_change(a6, cid)
     assert event(world, r, "AdminRemoved") == {"party": party_id("SG"), "admin": world.sg.address}
-    assert t.admins("SG") == [second.address]
-    assert t.admin_party(world.sg.address) == ""
+    assert event(world, r, "AdminChangeExecuted") == {"changeId": cid, "approvals": 3}
+    assert sorted(t.admins("SG")) == sorted([a4.address, a5.address, a6.address])
+    assert t.role_of(world.sg.address) == (Role.NONE, "")
     with reverts("NotPartyAdmin", account=world.sg):
         add_ca(world, world.sg)
-    with reverts("LastAdmin", party="SG", account=second):
-        t.remove_admin(second, second.address)
     # A removed account may be added again, to any party.
-    t.add_admin(world.th, world.sg.address)
+    change_admins(world, [world.th], world.sg.address, add=True)
     assert t.admin_party(world.sg.address) == "TH"
+
+
+def test_admin_change_after_the_delay_without_majority(world: World) -> None:
+    t = world.reg.trust
+    second = world.account(4)
+    change_admins(world, [world.sg], second.address, add=True)
+    target = world.account(5).address
+    cid, r = t.propose_admin_change(second, target, True)
+    ready_at = tx_time(world, r) + ADMIN_DELAY
+    advance_time(world.chain, ADMIN_DELAY - 100)
+    with reverts("AdminChangeNotReady", changeId=cid, approvals=1, needed=2, readyAt=ready_at):
+        t.execute_admin_change(world.sg, cid)
+    advance_time(world.chain, 200)
+    r = t.execute_admin_change(world.sg, cid)  # uncancelled for the whole delay: it runs with 1 of 2
+    assert event(world, r, "AdminChangeExecuted") == {"changeId": cid, "approvals": 1}
+    assert t.admin_party(target) == "SG"
+    with reverts("AdminChangeClosed", changeId=cid):
+        t.execute_admin_change(world.sg, cid)
+
+
+def test_admin_change_expires(world: World) -> None:
+    t = world.reg.trust
+    second = world.account(4)
+    change_admins(world, [world.sg], second.address, add=True)
+    cid, _ = t.propose_admin_change(second, world.account(5).address, True)
+    other, _ = t.propose_admin_change(second, world.account(6).address, True)
+    expires = t.admin_change(cid).expires_at
+    advance_time(world.chain, ADMIN_DELAY + LIFETIME - 100)
+    t.approve_admin_change(world.sg, other)  # still open until it expires
+    advance_time(world.chain, 200)
+    assert world.now() > expires
+    for name, op in {
+        "approve": lambda: t.approve_admin_change(world.sg, cid),
+        "cancel": lambda: t.cancel_admin_change(world.sg, cid),
+        "execute": lambda: t.execute_admin_change(world.sg, cid),
+        "execute approved": lambda: t.execute_admin_change(world.sg, other),
+    }.items():
+        with reverts("AdminChangeClosed", _what=name):
+            op()
+    assert t.admins("SG") == [world.sg.address, second.address]
+
+
+def test_admin_change_cancelled(world: World) -> None:
+    t = world.reg.trust
+    second = world.account(4)
+    change_admins(world, [world.sg], second.address, add=True)
+    cid, _ = t.propose_admin_change(second, world.account(5).address, True)
+    r = t.cancel_admin_change(world.sg, cid)
+    assert event(world, r, "AdminChangeCancelled") == {"changeId": cid, "admin": world.sg.address}
+    assert t.admin_change(cid).cancelled
+    advance_time(world.chain, ADMIN_DELAY)
+    for name, op in {
+        "approve": lambda: t.approve_admin_change(world.sg, cid),
+        "cancel": lambda: t.cancel_admin_change(second, cid),
+        "execute": lambda: t.execute_admin_change(second, cid),
+    }.items():
+        with reverts("AdminChangeClosed", changeId=cid, _what=name):
+            op()
+    # The proposer may withdraw its own change too.
+    cid, _ = t.propose_admin_change(second, world.account(5).address, True)
+    t.cancel_admin_change(second, cid)
+    # But the admin a removal names may not cancel it: a stolen key could otherwise never be removed.
+    cid, _ = t.propose_admin_change(world.sg, second.address, False)
+    with reverts("CannotCancelOwnRemoval", changeId=cid, admin=second):
+        t.cancel_admin_change(second, cid)
+    advance_time(world.chain, ADMIN_DELAY)
+    t.execute_admin_change(world.sg, cid)
+    assert t.admins("SG") == [world.sg.address]
+
+
+def test_admin_change_rejections(world: World) -> None:
+    t = world.reg.trust
+    second = world.account(4)
+    change_admins(world, [world.sg], second.address, add=True)
+    issuer = add_issuer(world, world.sg, 5)
+    consumer = add_consumer(world, world.th, 6)
+    for account, party, role in (
+        (second.address, "SG", Role.ADMIN),
+        (world.th.address, "TH", Role.ADMIN),
+        (issuer.address, "SG", Role.ISSUER),
+        (consumer.address, "TH", Role.CONSUMER),
+    ):
+        with reverts("AccountHasRole", account=account, party=party, role=role, _what=f"add {account}"):
+            t.propose_admin_change(world.sg, account, True)
+    with reverts("ZeroAddress"):
+        t.propose_admin_change(world.sg, ZERO_ADDRESS, True)
+    stranger = world.account(9).address
+    for account in (world.th.address, stranger, issuer.address):
+        with reverts("NotAdminOfParty", account=account, party="SG", _what=f"remove {account}"):
+            t.propose_admin_change(world.sg, account, False)
+    with reverts("LastAdmin", party="TH", account=world.th):
+        t.propose_admin_change(world.th, world.th.address, False)
+
+    cid, _ = t.propose_admin_change(world.sg, world.account(7).address, True)
+    with reverts("AdminChangeAlreadyApproved", changeId=cid, admin=world.sg):
+        t.approve_admin_change(world.sg, cid)
+    # Another party's admin has no say in SG's admins.
+    for name, op in {
+        "approve": lambda: t.approve_admin_change(world.th, cid),
+        "cancel": lambda: t.cancel_admin_change(world.th, cid),
+        "execute": lambda: t.execute_admin_change(world.th, cid),
+    }.items():
+        with reverts("NotAdminOfParty", account=world.th, party="SG", _what=name):
+            op()
+    change_ops = {
+        "approve": t.approve_admin_change,
+        "cancel": t.cancel_admin_change,
+        "execute": t.execute_admin_change,
+    }
+    for unknown in (0, cid + 1, 2**200):
+        for name, change_op in change_ops.items():
+            with reverts("UnknownAdminChange", changeId=unknown, _what=f"{name} {unknown}"):
+                change_op(world.sg, unknown)
+    assert t.admin_change_count() == 2
+
+
+def test_admin_change_is_checked_again_at_execution(world: World) -> None:
+    t = world.reg.trust
+    second = world.account(4)
+    change_admins(world, [world.sg], second.address, add=True)
+    # The account to add took another role in the meantime.
+    newcomer = world.account(5).address
+    add_cid, _ = t.propose_admin_change(world.sg, newcomer, True)
+    t.grant_consumer(world.th, newcomer)
+    t.approve_admin_change(second, add_cid)
+    with reverts("AccountHasRole", account=newcomer, party="TH", role=Role.CONSUMER):
+        t.execute_admin_change(world.sg, add_cid)
+    # The admin to remove left by another change; then removing the other would leave no admin.
+    remove_second, _ = t.propose_admin_change(world.sg, second.address, False)
+    remove_sg, _ = t.propose_admin_change(second, world.sg.address, False)
+    t.approve_admin_change(world.sg, remove_sg)
+    t.execute_admin_change(second, remove_sg)
+    assert t.admins("SG") == [second.address]
+    # The removed admin's approval no longer counts.
+    assert t.admin_change(remove_second).approvals == 0
+    ready_at = t.admin_change(remove_second).ready_at
+    with reverts("AdminChangeNotReady", changeId=remove_second, approvals=0, needed=1, readyAt=ready_at):
+        t.execute_admin_change(second, remove_second)
+    advance_time(world.chain, ADMIN_DELAY)
+    with reverts("LastAdmin", party="SG", account=second):
+        t.execute_admin_change(second, remove_second)
+    assert t.admins("SG") == [second.address]
+
+
+# ====================================================================== consumer accounts
+
+
+def test_grant_and_revoke_consumer(world: World) -> None:
+    t = world.reg.trust
+    c1, c2 = world.account(4).address, world.account(5).address
+    r = t.grant_consumer(world.sg, c1)
+    assert event(world, r, "ConsumerGranted") == {"party": party_id("SG"), "account": c1}
+    t.grant_consumer(world.sg, c2)
+    assert t.consumers("SG") == [c1, c2]
+    assert t.consumer_party(c1) == "SG"
+    assert t.role_of(c1) == (Role.CONSUMER, "SG")
+    assert t.admin_party(c1) == ""
+    r = t.revoke_consumer(world.sg, c1)
+    assert event(world, r, "ConsumerRevoked") == {"party": party_id("SG"), "account": c1}
+    assert t.consumers("SG") == [c2]
+    assert t.role_of(c1) == (Role.NONE, "")
+    # A former consumer account may take a role again, for any party.
+    t.grant_consumer(world.th, c1)
+    assert t.role_of(c1) == (Role.CONSUMER, "TH")
+
+
+def test_consumer_rejections(world: World) -> None:
+    t = world.reg.trust
+    issuer = add_issuer(world, world.sg, 4)
+    consumer = world.account(5).address
+    t.grant_consumer(world.sg, consumer)
+    for account, party, role in (
+        (consumer, "SG", Role.CONSUMER),
+        (world.sg.address, "SG", Role.ADMIN),
+        (world.th.address, "TH", Role.ADMIN),
+        (issuer.address, "SG", Role.ISSUER),
+    ):
+        for who in (world.sg, world.th):
+            with reverts("AccountHasRole", account=account, party=party, role=role, _what=f"grant {account}"):
+                t.grant_consumer(who, account)
+    with reverts("ZeroAddress"):
+        t.grant_consumer(world.sg, ZERO_ADDRESS)
+    reserved = world.account(6).address
+    pid, _ = t.propose(world.th, ADD, "ID", reserved)
+    with reverts("AccountReserved", account=reserved, proposalId=pid):
+        t.grant_consumer(world.sg, reserved)
+    for who, account, party in (
+        (world.th, consumer, "TH"),  # another party's consumer
+        (world.sg, world.account(9).address, "SG"),  # nobody
+        (world.sg, world.sg.address, "SG"),  # an admin is no consumer
+        (world.sg, issuer.address, "SG"),
+    ):
+        with reverts("NotConsumerOfParty", account=account, party=party, _what=f"revoke {account}"):
+            t.revoke_consumer(who, account)
+    assert t.consumers("SG") == [consumer]
 
 
 # ====================================================================== certificate authorities
@@ -484,8 +889,10 @@ def test_admins_add_and_remove(world: World) -> None:
 
 def test_add_ca_records_everything(world: World) -> None:
     t = world.reg.trust
-    fp = rand32()
-    r = t.add_ca(world.sg, fp, 1000, 2000, bit(PERMIT, PHYTO))
+    cert, pop = fake_certificate(), b"a proof of possession"
+    fp = cert_id("SG", cert)
+    assert fp == ca_id("SG", cert_hash(cert)) == call(t, "caId", party_id("SG"), cert_hash(cert))
+    r = t.add_ca(world.sg, cert, 1000, 2000, bit(PERMIT, PHYTO), pop)
     at = tx_time(world, r)
     assert event(world, r, "CARegistered") == {
         "fingerprint": fp,
@@ -495,34 +902,69 @@ def test_add_ca_records_everything(world: World) -> None:
         "docTypes": bit(PERMIT, PHYTO),
         "effectiveAt": at,
     }
+    assert event(world, r, "CACertificatePublished") == {
+        "fingerprint": fp,
+        "party": party_id("SG"),
+        "certificateHash": cert_hash(cert),
+        "certificate": cert,
+        "proofOfPossession": pop,
+    }
     assert t.ca(fp) == CertificateAuthority(fp, "SG", 1000, 2000, bit(PERMIT, PHYTO), A, at, 0)
     assert t.ca_history(fp) == [StatusChange(A, at, at, 0)]
     fp2 = add_ca(world, world.sg)
     assert t.party_cas("SG") == [fp, fp2]
     assert t.party_cas("TH") == []
-    assert t.ca(rand32()).status == Status.NONE
+    assert t.ca(cert_id("TH", cert)).status == Status.NONE
+    assert t.ca(cert_hash(cert)).status == Status.NONE  # the id is not the bare certificate hash
 
 
 def test_add_ca_rejections(world: World) -> None:
     t = world.reg.trust
-    fp = add_ca(world, world.sg)
+    cert = fake_certificate()
+    fp = add_ca(world, world.sg, certificate=cert)
     with reverts("CAAlreadyRegistered", fingerprint=fp, party="SG"):
-        t.add_ca(world.sg, fp, NOT_BEFORE, NOT_AFTER, 1)
-    with reverts("CAAlreadyRegistered", fingerprint=fp, party="SG"):  # names the owner, not the caller
-        t.add_ca(world.th, fp, NOT_BEFORE, NOT_AFTER, 1)
+        t.add_ca(world.sg, cert, NOT_BEFORE, NOT_AFTER, 1)
     t.revoke_ca(world.sg, fp)
-    with reverts("CAAlreadyRegistered", fingerprint=fp, party="SG"):  # revoked fingerprints stay taken
-        t.add_ca(world.sg, fp, NOT_BEFORE, NOT_AFTER, 1)
-    with reverts("InvalidFingerprint"):
-        t.add_ca(world.sg, b"\x00" * 32, NOT_BEFORE, NOT_AFTER, 1)
+    with reverts("CAAlreadyRegistered", fingerprint=fp, party="SG"):  # revoked ids stay taken
+        t.add_ca(world.sg, cert, NOT_BEFORE, NOT_AFTER, 1)
+    with reverts("EmptyCertificate"):
+        t.add_ca(world.sg, b"", NOT_BEFORE, NOT_AFTER, 1)
     with reverts("InvalidValidity", notBefore=NOT_AFTER, notAfter=NOT_AFTER):
-        t.add_ca(world.sg, rand32(), NOT_AFTER, NOT_AFTER, 1)
+        t.add_ca(world.sg, fake_certificate(), NOT_AFTER, NOT_AFTER, 1)
     with reverts("InvalidValidity", notBefore=NOT_AFTER, notAfter=NOT_BEFORE):
-        t.add_ca(world.sg, rand32(), NOT_AFTER, NOT_BEFORE, 1)
+        t.add_ca(world.sg, fake_certificate(), NOT_AFTER, NOT_BEFORE, 1)
     with reverts("EmptyDocumentTypes"):
-        t.add_ca(world.sg, rand32(), NOT_BEFORE, NOT_AFTER, 0)
+        t.add_ca(world.sg, fake_certificate(), NOT_BEFORE, NOT_AFTER, 0)
     assert t.party_cas("SG") == [fp]
-    assert t.party_cas("TH") == []
+    # Another party registering the same certificate gets an id of its own and blocks nobody.
+    th_fp = add_ca(world, world.th, certificate=cert)
+    assert th_fp == cert_id("TH", cert) != fp
+    assert (t.ca(th_fp).party, t.ca(th_fp).status, t.ca(fp).status) == ("TH", A, R)
+    assert t.party_cas("TH") == [th_fp]
+
+
+def test_add_ca_publishes_a_proof_of_possession_tools_can_check(world: World) -> None:
+    t = world.reg.trust
+    root, issuing = make_cas("SG")
+    pop = root.pop(world, "SG")
+    r = t.add_ca(world.sg, root.der, NOT_BEFORE, NOT_AFTER, bit(PERMIT), pop)
+    published = event(world, r, "CACertificatePublished")
+    assert (published["certificate"], published["proofOfPossession"]) == (root.der, pop)
+    assert published["fingerprint"] == cert_id("SG", root.der)
+
+    def message(party: str, certificate: bytes, registry: str = t.address) -> bytes:
+        return pop_message(world.chain.chain_id, registry, party, cert_hash(certificate))
+
+    assert verify_pop(root.certificate, pop, message("SG", root.der))
+    # The proof is bound to the party, the certificate and the registry.
+    assert not verify_pop(root.certificate, pop, message("MY", root.der))
+    assert not verify_pop(issuing.certificate, pop, message("SG", issuing.der))
+    assert not verify_pop(root.certificate, pop, message("SG", root.der, world.reg.documents.address))
+    # The registry cannot check it (a Paris EVM verifies no P-256 signature): a bogus one is recorded as
+    # given, for every audit to flag.
+    r = t.add_ca(world.sg, issuing.der, NOT_BEFORE, NOT_AFTER, bit(PERMIT), b"bogus")
+    assert event(world, r, "CACertificatePublished")["proofOfPossession"] == b"bogus"
+    assert not verify_pop(issuing.certificate, b"bogus", message("SG", issuing.der))
 
 
 def test_ca_of_another_party_or_unknown(world: World) -> None:
@@ -536,7 +978,7 @@ def test_ca_of_another_party_or_unknown(world: World) -> None:
     }.items():
         with reverts("NotYourCA", fingerprint=fp, owner="SG", caller="TH", _what=name):
             op()
-    unknown = rand32()
+    unknown = cert_id("SG", fake_certificate())
     for name, op in {
         "suspendCA": lambda: t.suspend_ca(world.sg, unknown),
         "resumeCA": lambda: t.resume_ca(world.sg, unknown),
@@ -583,10 +1025,16 @@ def test_ca_status_transitions(world: World) -> None:
     assert t.ca(fp2).status == R
 
 
+def _fresh_ca(world: World) -> tuple[bytes, int]:
+    """An SG CA registered now: its id and registration time."""
+    cert = fake_certificate()
+    r = world.reg.trust.add_ca(world.sg, cert, NOT_BEFORE, NOT_AFTER, 1)
+    return cert_id("SG", cert), tx_time(world, r)
+
+
 def test_ca_effective_time_rules(world: World) -> None:
     t = world.reg.trust
-    r = t.add_ca(world.sg, fp := rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    t0 = tx_time(world, r)
+    fp, t0 = _fresh_ca(world)
     advance_time(world.chain, 100)
     future = world.now() + 1000
     for name, op in {
@@ -611,8 +1059,7 @@ def test_ca_effective_time_rules(world: World) -> None:
 
 def test_ca_history_content(world: World) -> None:
     t = world.reg.trust
-    r = t.add_ca(world.sg, fp := rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    t0 = tx_time(world, r)
+    fp, t0 = _fresh_ca(world)
     advance_time(world.chain, 100)
     r1 = t.suspend_ca(world.sg, fp, t0 + 20, reason=4)
     r2 = t.resume_ca(world.sg, fp)
@@ -627,8 +1074,7 @@ def test_ca_history_content(world: World) -> None:
 
 def test_ca_status_at_over_time(world: World) -> None:
     t = world.reg.trust
-    r = t.add_ca(world.sg, fp := rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    t0 = tx_time(world, r)
+    fp, t0 = _fresh_ca(world)
     advance_time(world.chain, 10)
     ts = tx_time(world, t.suspend_ca(world.sg, fp))
     advance_time(world.chain, 10)
@@ -644,13 +1090,12 @@ def test_ca_status_at_over_time(world: World) -> None:
         tr + 10**6: A,
     }
     assert {time: t.ca_status_at(fp, time) for time in expected} == expected
-    assert t.ca_status_at(rand32(), tr) == Status.NONE
+    assert t.ca_status_at(cert_id("SG", fake_certificate()), tr) == Status.NONE
 
 
 def test_backdated_ca_revocation(world: World) -> None:
     t = world.reg.trust
-    r = t.add_ca(world.sg, fp := rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    t0 = tx_time(world, r)
+    fp, t0 = _fresh_ca(world)
     advance_time(world.chain, 1000)
     effective = t0 + 500
     r = t.revoke_ca(world.sg, fp, effective, reason=1)
@@ -670,8 +1115,7 @@ def test_backdated_ca_revocation(world: World) -> None:
 
 def test_backdated_ca_revocation_overrides_a_later_suspension_window(world: World) -> None:
     t = world.reg.trust
-    r = t.add_ca(world.sg, fp := rand32(), NOT_BEFORE, NOT_AFTER, 1)
-    t0 = tx_time(world, r)
+    fp, t0 = _fresh_ca(world)
     advance_time(world.chain, 100)
     t.suspend_ca(world.sg, fp, t0 + 20)
     t.resume_ca(world.sg, fp, t0 + 40)
@@ -706,6 +1150,7 @@ def test_authorize_issuer(world: World) -> None:
     assert t.issuer_history(acc.address) == [StatusChange(A, at, at, 0)]
     assert t.party_issuers("SG") == [acc.address]
     assert t.party_issuers("TH") == []
+    assert t.role_of(acc.address) == (Role.ISSUER, "SG")
     assert d.issuer_auth(acc.address) == {"party": party_id("SG"), "docTypes": bit(PERMIT), "active": True}
     assert t.issuer_status_at(acc.address, at - 1) == Status.NONE
     assert t.issuer_status_at(acc.address, at) == A
@@ -733,7 +1178,7 @@ def test_authorize_issuer_rejections(world: World) -> None:
             t.authorize_issuer(world.sg, acc, fp, requested)
     with reverts("NotYourCA", fingerprint=th_fp, owner="TH", caller="SG"):
         t.authorize_issuer(world.sg, acc, th_fp, 1)
-    unknown = rand32()
+    unknown = cert_id("SG", fake_certificate())
     with reverts("UnknownCA", fingerprint=unknown):
         t.authorize_issuer(world.sg, acc, unknown, 1)
     suspended = add_ca(world, world.sg)
@@ -746,13 +1191,27 @@ def test_authorize_issuer_rejections(world: World) -> None:
         t.authorize_issuer(world.sg, acc, revoked, 1)
 
     t.authorize_issuer(world.sg, acc, fp, bit(PERMIT))
-    with reverts("IssuerAlreadyRegistered", account=acc, party="SG"):
+    with reverts("AccountHasRole", account=acc, party="SG", role=Role.ISSUER):
         t.authorize_issuer(world.sg, acc, fp, bit(CERTIFICATE))
-    with reverts("IssuerAlreadyRegistered", account=acc, party="SG"):
+    with reverts("AccountHasRole", account=acc, party="SG", role=Role.ISSUER):
         t.authorize_issuer(world.th, acc, th_fp, 1)
     t.revoke_issuer(world.sg, acc)
-    with reverts("IssuerAlreadyRegistered", account=acc, party="SG"):  # a revoked account stays taken
+    # A revoked account stays taken.
+    with reverts("AccountHasRole", account=acc, party="SG", role=Role.ISSUER):
         t.authorize_issuer(world.sg, acc, fp, bit(PERMIT))
+    # Neither an admin (of any party) nor a consumer account becomes an issuer.
+    consumer = add_consumer(world, world.sg, 5).address
+    for account, party, role in (
+        (world.sg.address, "SG", Role.ADMIN),
+        (world.th.address, "TH", Role.ADMIN),
+        (consumer, "SG", Role.CONSUMER),
+    ):
+        with reverts("AccountHasRole", account=account, party=party, role=role, _what=role.name):
+            t.authorize_issuer(world.sg, account, fp, bit(PERMIT))
+    reserved = world.account(6).address
+    pid, _ = t.propose(world.th, ADD, "ID", reserved)
+    with reverts("AccountReserved", account=reserved, proposalId=pid):
+        t.authorize_issuer(world.sg, reserved, fp, bit(PERMIT))
     assert t.party_issuers("SG") == [acc]
     assert t.party_issuers("TH") == []
 
@@ -828,6 +1287,7 @@ def test_issuer_lifecycle_and_document_registry_mirror(world: World) -> None:
             op(world.sg, acc)
     assert [c.status for c in t.issuer_history(acc)] == [A, S, A, R]
     assert [c.reason for c in t.issuer_history(acc)] == [0, 3, 0, 2]
+    assert t.role_of(acc) == (Role.ISSUER, "SG")  # revoked, but bound to SG for good
 
 
 def test_issuer_effective_times_and_backdated_revocation(world: World) -> None:
@@ -925,6 +1385,7 @@ def test_recognition_rejections(world: World) -> None:
         future = world.now() + 1000
         with reverts("EffectiveTimeInFuture", effectiveAt=future, _what=name):
             op(world.sg, "TH", 1, future)
+    advance_time(world.chain, 10)
     r = t.recognize(world.sg, "TH", 1)
     last = tx_time(world, r)
     for name, op in {"recognize": t.recognize, "unrecognize": t.unrecognize}.items():
@@ -934,6 +1395,78 @@ def test_recognition_rejections(world: World) -> None:
     with reverts("PartyNotMember", party="MY"):
         t.recognize(world.sg, "MY", 1)
     assert t.recognition_history("SG", "TH") == [(1, last)]
+
+
+def test_recognition_may_not_take_effect_before_admission(world: World) -> None:
+    t = world.reg.trust
+    advance_time(world.chain, 100)
+    newbie = world.account(4)
+    _, r = pass_proposal(world, [world.sg, world.th], ADD, "ID", newbie.address)
+    admitted = tx_time(world, r)
+    advance_time(world.chain, 100)
+    # Neither towards a party admitted later, nor by it.
+    for name, op in {
+        "SG recognizes ID": lambda effective: t.recognize(world.sg, "ID", 1, effective),
+        "SG unrecognizes ID": lambda effective: t.unrecognize(world.sg, "ID", 1, effective),
+        "ID recognizes SG": lambda effective: t.recognize(newbie, "SG", 1, effective),
+    }.items():
+        with reverts(
+            "EffectiveTimeBeforeAdmission", effectiveAt=admitted - 1, admittedAt=admitted, _what=name
+        ):
+            op(admitted - 1)
+    r = t.recognize(world.sg, "ID", 1, admitted)  # at the very admission: fine
+    assert event(world, r, "RecognitionChanged")["effectiveAt"] == admitted
+    t.recognize(newbie, "SG", 1, admitted + 1)
+    assert t.recognition_at("SG", "ID", admitted) == 1
+    assert t.recognition_at("ID", "SG", admitted + 1) == 1
+
+
+def test_readmission_restores_no_recognition(world: World) -> None:
+    t = world.reg.trust
+    th_ca = add_ca(world, world.th, bit(PERMIT))
+    sg_ca = add_ca(world, world.sg, bit(PERMIT))
+    given = tx_time(world, t.recognize(world.sg, "TH", bit(PERMIT)))
+    t.recognize(world.th, "SG", bit(PERMIT))
+    advance_time(world.chain, 10)
+    _, r = pass_proposal(world, [world.sg, world.my], REMOVE, "TH")
+    removed = tx_time(world, r)
+    advance_time(world.chain, 10)
+    new_admin = world.account(4)
+    _, r = pass_proposal(world, [world.sg, world.my], ADD, "TH", new_admin.address)
+    back = tx_time(world, r)
+    advance_time(world.chain, 10)
+    now = world.now()
+    # The history is kept, and still answers for the earlier membership...
+    assert t.recognition_history("SG", "TH") == [(bit(PERMIT), given)]
+    assert t.recognition_at("SG", "TH", removed - 1) == bit(PERMIT)
+    assert t.recognizes_ca_at("SG", th_ca, PERMIT, removed - 1)
+    # ...but counts for nothing since, in either direction.
+    for time in (removed, back, now):
+        assert t.recognition_at("SG", "TH", time) == 0
+        assert t.recognition_at("TH", "SG", time) == 0
+        assert not t.recognizes_ca_at("SG", th_ca, PERMIT, time)
+        assert not t.recognizes_ca_at("TH", sg_ca, PERMIT, time)
+    assert t.recognizes_ca_at("TH", th_ca, PERMIT, now)  # its own CAs, as ever
+    with reverts("EffectiveTimeBeforeAdmission", effectiveAt=given, admittedAt=back):
+        t.recognize(world.sg, "TH", bit(PERMIT), given)
+    t.recognize(world.sg, "TH", bit(PERMIT))
+    assert t.recognizes_ca_at("SG", th_ca, PERMIT, world.now())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contract bug: recognize/unrecognize after readmission start from the last recorded mask of the "
+    "earlier membership (TrustRegistry._recognitionTarget), so one new type brings all old ones back",
+)
+def test_recognizing_one_type_after_readmission_brings_no_old_type_back(world: World) -> None:
+    t = world.reg.trust
+    t.recognize(world.sg, "TH", bit(PERMIT))
+    pass_proposal(world, [world.sg, world.my], REMOVE, "TH")
+    pass_proposal(world, [world.sg, world.my], ADD, "TH", world.account(4).address)
+    advance_time(world.chain, 10)
+    r = t.recognize(world.sg, "TH", bit(PHYTO))
+    assert event(world, r, "RecognitionChanged")["oldDocTypes"] == 0
+    assert t.recognition_at("SG", "TH", world.now()) == bit(PHYTO)
 
 
 def test_backdated_recognition(world: World) -> None:
@@ -966,7 +1499,7 @@ def test_recognizes_ca_at(world: World) -> None:
     assert not recognizes("SG", sg_fp, PHYTO, now)
     assert not recognizes("SG", sg_fp, 64, now)
     assert not recognizes("SG", sg_fp, 255, now)
-    assert not recognizes("SG", rand32(), PERMIT, now)
+    assert not recognizes("SG", cert_id("SG", fake_certificate()), PERMIT, now)
     assert not recognizes("XX", sg_fp, PERMIT, now)
     # Another party only once it recognizes the CA's party for the type.
     assert not recognizes("TH", sg_fp, PERMIT, now)

@@ -15,7 +15,8 @@ import pytest
 
 from anchor.cli.main import main
 from tests.conftest import World, free_port
-from tests.issuing_helpers import Scenario, build_scenario
+from anchor.leaf import Terms
+from tests.issuing_helpers import CONSUMER_INDEX, Scenario, build_scenario
 
 # The CLI needs a node: only the anvil backend of the `world` fixture.
 pytestmark = pytest.mark.parametrize("chain", ["anvil"], indirect=True)
@@ -105,6 +106,7 @@ def test_valid_document_exits_0_with_a_json_verdict(cli: Cli) -> None:
             "certificate_chain",
             "ca_status",
             "recognition",
+            "terms",
         )
     ]
     assert all(set(c) == {"name", "status", "code", "message"} for c in verdict["checks"])
@@ -179,8 +181,8 @@ def _truncated(text: str) -> str:
 
 
 def _other_version(text: str) -> str:
-    assert '"application/vnd.trustanchor.bundle.v1+json"' in text
-    return text.replace("bundle.v1+json", "bundle.v2+json", 1)
+    assert '"application/vnd.trustanchor.bundle.v2+json"' in text
+    return text.replace("bundle.v2+json", "bundle.v3+json", 1)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,7 @@ def _other_version(text: str) -> str:
         ("truncated-bundle", "not a proof bundle: invalid JSON at line"),
         ("garbage-bundle", "not a proof bundle: not UTF-8 text"),
         ("text-bundle", "not a proof bundle: invalid JSON at line 1 column 1"),
-        ("other-version", "unsupported bundle version v2"),
+        ("other-version", "unsupported bundle version v3"),
         ("missing-document", "document not found"),
     ],
 )
@@ -222,11 +224,26 @@ def test_missing_option_is_a_usage_error(cli: Cli) -> None:
     assert out == ""
 
 
-def test_consume_twice_fails_the_second_time(cli: Cli) -> None:
-    args = ("consume", "--bundle", str(cli.bundles[1]), "--as", "TH", "--account", "dev:2")
+def _permit(cli: Cli, terms: Terms) -> tuple[Path, Path]:
+    """One CITES permit (a one-time type) with `terms`, written next to the other documents."""
+    docs, [bundle] = cli.sc.issue_permits(1, terms, first=50)
+    doc_path, bundle_path = cli.docs[0].parent / "permit.json", cli.docs[0].parent / "permit.bundle.json"
+    doc_path.write_bytes(docs[0])
+    bundle.save(bundle_path)
+    return doc_path, bundle_path
+
+
+def test_grant_consumer_then_consume_twice_fails_the_second_time(cli: Cli) -> None:
+    doc, bundle = _permit(cli, Terms(destination="TH"))
+    consumer = cli.sc.world.account(CONSUMER_INDEX).address
+    code, out, err = cli.run("role", "grant-consumer", consumer, "--account", "dev:2")
+    assert (code, err) == (0, "") and f"{consumer} is now a consumer account of TH" in out
+    code, out, err = cli.run("role", "show", consumer)
+    assert out.strip() == f"{consumer} is consumer of TH"
+    args = ("consume", "--bundle", str(bundle), "--as", "TH", "--account", f"dev:{CONSUMER_INDEX}")
     code, out, err = cli.run(*args)
     assert (code, err) == (0, "")
-    assert out.startswith("doc-1.json consumed by TH (tx 0x")
+    assert out.startswith("doc-0.json consumed by TH (tx 0x")
     code, out, err = cli.run(*args)
     assert code == 3
     assert out == ""
@@ -234,16 +251,42 @@ def test_consume_twice_fails_the_second_time(cli: Cli) -> None:
     assert line.startswith("error: DocumentAlreadyConsumed(")
     assert "consumedBy='TH'" in line
     # And the verifier sees it.
-    code, verdict = cli.verify_json(cli.docs[1], cli.bundles[1])
+    code, out, err = cli.run("verify", str(doc), "--bundle", str(bundle), "--as", "TH", "--json")
     assert code == 1
-    status = next(c for c in verdict["checks"] if c["name"] == "document_status")
+    status = next(c for c in json.loads(out)["checks"] if c["name"] == "document_status")
     assert status["code"] == "CONSUMED"
 
 
-def test_consume_for_another_party_is_refused(cli: Cli) -> None:
-    code, out, err = cli.run("consume", "--bundle", str(cli.bundles[0]), "--as", "MY", "--account", "dev:2")
+def test_consume_needs_a_consumer_account_of_the_destination(cli: Cli) -> None:
+    _, bundle = _permit(cli, Terms(destination="TH"))
+    # TH's admin key is not a consumer key: the service holds no admin key.
+    code, out, err = cli.run("consume", "--bundle", str(bundle), "--as", "TH", "--account", "dev:2")
     assert code == 3
-    assert "acts for TH, not MY" in one_line_error(err)
+    assert "is a consumer account of no party, not TH" in one_line_error(err)
+    cli.sc.consumer("MY")
+    code, out, err = cli.run(
+        "consume", "--bundle", str(bundle), "--as", "MY", "--account", f"dev:{CONSUMER_INDEX}"
+    )
+    assert code == 3
+    assert "destined to TH, so MY cannot use it" in one_line_error(err)
+
+
+def test_endorse_partial_shipments_then_refuse_more_than_remains(cli: Cli) -> None:
+    doc, bundle = _permit(cli, Terms(destination="TH", quantity=150, unit="skins"))
+    cli.sc.consumer("TH")
+    base = ("endorse", "--bundle", str(bundle), "--as", "TH", "--account", f"dev:{CONSUMER_INDEX}")
+    code, out, err = cli.run(*base, "--amount", "100")
+    assert (code, err) == (0, "")
+    assert "100 skins of doc-0.json endorsed by TH: 100 of 150 skins used, 50 skins remain" in out
+    code, out, err = cli.run(*base, "--amount", "60")
+    assert code == 3
+    assert one_line_error(err) == "error: QuantityExceeded(requested=60, remaining=50)"
+    for bad in ("0", "-5", "lots", str(1 << 64)):
+        code, out, err = cli.run(*base, "--amount", bad)
+        assert code == 64, bad
+    code, out, err = cli.run("verify", str(doc), "--bundle", str(bundle), "--as", "TH", "--json")
+    verdict = json.loads(out)
+    assert code == 0 and verdict["terms"]["remaining"] == 50
 
 
 def test_revoke_then_verify_exits_1(cli: Cli) -> None:

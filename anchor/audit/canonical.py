@@ -18,14 +18,18 @@ from .errors import CheckpointError
 from .ids import hex32, unhex
 from .snapshot import (
     CA,
-    AdminChange,
+    AccountChange,
+    AdminApproval,
+    AdminProposal,
     Approval,
     Batch,
     Document,
+    Endorsement,
     Issuer,
     IssuerAuth,
     MembershipEntry,
     Observation,
+    OneTimeChange,
     Party,
     Proposal,
     RecognitionEntry,
@@ -34,12 +38,16 @@ from .snapshot import (
     ThresholdChange,
 )
 
-FORMAT = 2  # 2: parties carry their admin changes
+# 2: parties carry their admin changes. 3: registries v2 (batches and documents keyed by issuer
+# account, consumer accounts, admin changes, one-time types, CA certificates, endorsements).
+FORMAT = 3
 SECTIONS = (
     "meta",
     "parties",
     "admins",
+    "consumers",
     "proposals",
+    "adminChanges",
     "cas",
     "issuers",
     "issuerAuth",
@@ -62,6 +70,24 @@ def _unhistory(rows: list[list[Any]]) -> list[StatusEntry]:
     return [StatusEntry(*r) for r in rows]
 
 
+def _hex_or_empty(value: bytes) -> str:
+    return hex32(value) if value else ""
+
+
+def _unhex_or_empty(text: str) -> bytes:
+    return unhex(text) if text else b""
+
+
+def batch_key(issuer: str, root: bytes) -> str:
+    """A batch's canonical key: its issuer account and root."""
+    return f"{issuer}:{hex32(root)}"
+
+
+def document_key(issuer: str, root: bytes, leaf: bytes) -> str:
+    """A document's canonical key: its batch's issuer account and root, and its leaf."""
+    return f"{issuer}:{hex32(root)}:{hex32(leaf)}"
+
+
 def _meta(s: Snapshot) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -78,7 +104,13 @@ def _meta(s: Snapshot) -> dict[str, Any]:
         "memberCount": s.member_count,
         "parties": s.party_order,
         "thresholdHistory": [[t.old, t.new, t.proposal, t.time, t.block] for t in s.threshold_history],
+        "oneTimeTypes": s.one_time_types,
+        "oneTimeHistory": [[t.old, t.new, t.proposal, t.time, t.block] for t in s.one_time_history],
     }
+
+
+def _changes(changes: list[AccountChange]) -> list[list[Any]]:
+    return [[c.added, c.at, c.block, c.account] for c in changes]
 
 
 def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
@@ -94,11 +126,15 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     "admins": p.admins,
                     "cas": [hex32(c) for c in p.cas],
                     "issuers": p.issuers,
-                    "adminChanges": [[c.added, c.at, c.block, c.account] for c in p.admin_changes],
+                    "adminChanges": _changes(p.admin_changes),
+                    "consumers": p.consumers,
+                    "consumerChanges": _changes(p.consumer_changes),
                 },
             )
     elif name == "admins":
         yield from s.admin_party.items()
+    elif name == "consumers":
+        yield from s.consumer_party.items()
     elif name == "proposals":
         for number, q in s.proposals.items():
             yield (
@@ -108,18 +144,44 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     "party": q.party,
                     "account": q.account,
                     "threshold": q.threshold,
+                    "docTypes": q.doc_types,
                     "proposer": q.proposer,
                     "createdAt": q.created_at,
                     "expiresAt": q.expires_at,
                     "block": q.block,
                     "tx": q.tx,
-                    "approvals": [[a.party, a.time, a.block] for a in q.approvals],
+                    "approvals": [[a.party, a.time, a.block, a.epoch] for a in q.approvals],
                     "executed": q.executed,
                     "executedAt": q.executed_at,
                     "executedBlock": q.executed_block,
                     "executedApprovals": q.executed_approvals,
                     "counted": q.counted,
                     "thresholdAtExecution": q.threshold_at_execution,
+                },
+            )
+    elif name == "adminChanges":
+        for number, ac in s.admin_proposals.items():
+            yield (
+                str(number),
+                {
+                    "party": ac.party,
+                    "account": ac.account,
+                    "add": ac.add,
+                    "proposer": ac.proposer,
+                    "createdAt": ac.created_at,
+                    "readyAt": ac.ready_at,
+                    "expiresAt": ac.expires_at,
+                    "block": ac.block,
+                    "tx": ac.tx,
+                    "approvals": [[a.admin, a.time, a.block] for a in ac.approvals],
+                    "cancelled": [ac.cancelled, ac.cancelled_by, ac.cancelled_at, ac.cancelled_block],
+                    "executed": [
+                        ac.executed,
+                        ac.executed_at,
+                        ac.executed_block,
+                        ac.executed_approvals,
+                        ac.needed,
+                    ],
                 },
             )
     elif name == "cas":
@@ -135,7 +197,11 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     "registeredAt": c.registered_at,
                     "revokedAt": c.revoked_at,
                     "block": c.block,
+                    "tx": c.tx,
                     "history": _history(c.history),
+                    "certificateHash": _hex_or_empty(c.certificate_hash),
+                    "certificate": _hex_or_empty(c.certificate),
+                    "proofOfPossession": _hex_or_empty(c.proof),
                 },
             )
     elif name == "issuers":
@@ -163,11 +229,10 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                 [[e.doc_types, e.old_doc_types, e.effective_at, e.recorded_at, e.block] for e in h],
             )
     elif name == "batches":
-        for root, b in s.batches.items():
+        for (issuer, root), b in s.batches.items():
             yield (
-                hex32(root),
+                batch_key(issuer, root),
                 [
-                    b.issuer,
                     b.party,
                     b.doc_type,
                     b.size,
@@ -176,25 +241,32 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     b.revoked_at,
                     b.revoke_reason,
                     b.revoked_block,
+                    b.revoked_by,
+                    b.log_index,
                 ],
             )
     elif name == "documents":
-        for (root, leaf), d in s.documents.items():
+        for (issuer, root, leaf), d in s.documents.items():
             yield (
-                f"{hex32(root)}:{hex32(leaf)}",
-                [
-                    d.revoked_at,
-                    d.revoke_reason,
-                    d.revoked_block,
-                    d.superseded_at,
-                    hex32(d.successor_root) if d.successor_root else "",
-                    hex32(d.successor_leaf) if d.successor_leaf else "",
-                    d.superseded_block,
-                    d.consumed_at,
-                    d.consumed_by,
-                    d.consumer_account,
-                    d.consumed_block,
-                ],
+                document_key(issuer, root, leaf),
+                {
+                    "revoked": [d.revoked_at, d.revoke_reason, d.revoked_block, d.revoked_by],
+                    "superseded": [
+                        d.superseded_at,
+                        d.successor_issuer,
+                        _hex_or_empty(d.successor_root),
+                        _hex_or_empty(d.successor_leaf),
+                        d.superseded_block,
+                        d.superseded_by,
+                    ],
+                    "consumed": [d.consumed_at, d.consumed_by, d.consumer_account, d.consumed_block],
+                    "endorsed": d.endorsed,
+                    "quantity": d.quantity,
+                    "endorsements": [
+                        [e.consumer, e.account, e.amount, e.endorsed, e.quantity, e.time, e.block, e.tx]
+                        for e in d.endorsements
+                    ],
+                },
             )
     elif name == "observations":
         # One event can give several observations: a sequence number keeps their keys apart.
@@ -250,6 +322,8 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
         threshold=m["threshold"],
         member_count=m["memberCount"],
         threshold_history=[ThresholdChange(*t) for t in m["thresholdHistory"]],
+        one_time_types=m["oneTimeTypes"],
+        one_time_history=[OneTimeChange(*t) for t in m["oneTimeHistory"]],
         party_order=list(m["parties"]),
     )
     for pid, p in data["parties"].items():
@@ -259,9 +333,12 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             list(p["admins"]),
             [unhex(c) for c in p["cas"]],
             list(p["issuers"]),
-            [AdminChange(*x) for x in p["adminChanges"]],
+            [AccountChange(*x) for x in p["adminChanges"]],
+            list(p["consumers"]),
+            [AccountChange(*x) for x in p["consumerChanges"]],
         )
     s.admin_party = dict(data["admins"])
+    s.consumer_party = dict(data["consumers"])
     for key, q in data["proposals"].items():
         s.proposals[int(key)] = Proposal(
             int(key),
@@ -281,6 +358,32 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             q["executedApprovals"],
             list(q["counted"]),
             q["thresholdAtExecution"],
+            q["docTypes"],
+        )
+    for key, c in data["adminChanges"].items():
+        cancelled, by, cancelled_at, cancelled_block = c["cancelled"]
+        executed, executed_at, executed_block, executed_approvals, needed = c["executed"]
+        s.admin_proposals[int(key)] = AdminProposal(
+            int(key),
+            c["party"],
+            c["account"],
+            c["add"],
+            c["proposer"],
+            c["createdAt"],
+            c["readyAt"],
+            c["expiresAt"],
+            c["block"],
+            c["tx"],
+            [AdminApproval(*a) for a in c["approvals"]],
+            cancelled,
+            by,
+            cancelled_at,
+            cancelled_block,
+            executed,
+            executed_at,
+            executed_block,
+            executed_approvals,
+            needed,
         )
     for key, c in data["cas"].items():
         fp = unhex(key)
@@ -295,6 +398,10 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             c["revokedAt"],
             c["block"],
             _unhistory(c["history"]),
+            _unhex_or_empty(c["certificateHash"]),
+            _unhex_or_empty(c["certificate"]),
+            _unhex_or_empty(c["proofOfPossession"]),
+            c["tx"],
         )
     for acct, i in data["issuers"].items():
         s.issuers[acct] = Issuer(
@@ -314,25 +421,36 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
         r, i = key.split(">")
         s.recognition[(r, i)] = [RecognitionEntry(*e) for e in rows]
     for key, b in data["batches"].items():
-        root = unhex(key)
-        s.batches[root] = Batch(root, *b)
+        issuer, root_hex = key.split(":")
+        root = unhex(root_hex)
+        s.batches[(issuer, root)] = Batch(root, issuer, *b)
     for key, d in data["documents"].items():
-        root_hex, leaf_hex = key.split(":")
+        issuer, root_hex, leaf_hex = key.split(":")
         root, leaf = unhex(root_hex), unhex(leaf_hex)
-        s.documents[(root, leaf)] = Document(
+        revoked_at, reason, revoked_block, revoked_by = d["revoked"]
+        sup_at, sup_issuer, sup_root, sup_leaf, sup_block, sup_by = d["superseded"]
+        consumed_at, consumed_by, consumer_account, consumed_block = d["consumed"]
+        s.documents[(issuer, root, leaf)] = Document(
+            issuer,
             root,
             leaf,
-            d[0],
-            d[1],
-            d[2],
-            d[3],
-            unhex(d[4]) if d[4] else b"",
-            unhex(d[5]) if d[5] else b"",
-            d[6],
-            d[7],
-            d[8],
-            d[9],
-            d[10],
+            revoked_at,
+            reason,
+            revoked_block,
+            revoked_by,
+            sup_at,
+            sup_issuer,
+            _unhex_or_empty(sup_root),
+            _unhex_or_empty(sup_leaf),
+            sup_block,
+            sup_by,
+            consumed_at,
+            consumed_by,
+            consumer_account,
+            consumed_block,
+            d["endorsed"],
+            d["quantity"],
+            [Endorsement(*e) for e in d["endorsements"]],
         )
     for key, o in sorted(data["observations"].items()):
         block, index, _seq, kind = key.split(":", 3)

@@ -24,7 +24,7 @@ from .replay import ReplayStats, replay
 from .snapshot import Snapshot
 from .source import AuditSource
 
-VERSION = 2  # follows the canonical snapshot format
+VERSION = 3  # follows the canonical snapshot format (3: registries v2)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,10 @@ def _history(h: list[StatusEntry]) -> list[dict[str, int]]:
 Check = tuple[str, str, FastFunction, tuple[Any, ...], Any]
 
 
+def _membership_points(s: Snapshot, *parties: str) -> list[int]:
+    return [m.at for pid in parties if (p := s.parties.get(pid)) is not None for m in p.membership]
+
+
 class _Checks:
     def __init__(self, source: AuditSource, s: Snapshot) -> None:
         self.s = s
@@ -121,6 +125,8 @@ class _Checks:
         yield "registry", t, f["memberCount"], (), s.member_count
         yield "registry", t, f["parties"], (), [_p(p) for p in s.party_order]
         yield "registry", t, f["proposalCount"], (), s.proposal_count
+        yield "registry", t, f["adminChangeCount"], (), s.admin_change_count
+        yield "registry", t, f["oneTimeDocTypes"], (), s.one_time_types
         for pid, p in s.parties.items():
             e = f"party {pid}"
             raw = party_raw(pid)
@@ -133,12 +139,19 @@ class _Checks:
                 [{"member": m.member, "at": m.at} for m in p.membership],
             )
             yield e, t, f["admins"], (raw,), p.admins
+            yield e, t, f["consumers"], (raw,), p.consumers
             yield e, t, f["partyCAs"], (raw,), [hex32(c) for c in p.cas]
             yield e, t, f["partyIssuers"], (raw,), p.issuers
             for when in _times(s.block_time, *(m.at for m in p.membership)):
                 yield e, t, f["isMemberAt"], (raw, when), s.is_member_at(pid, when)
         for account, pid in s.admin_party.items():
             yield f"admin {account}", t, f["adminParty"], (account,), _p(pid)
+        for account, pid in s.consumer_party.items():
+            yield f"consumer {account}", t, f["consumerParty"], (account,), _p(pid)
+        accounts = dict.fromkeys([*s.admin_party, *s.issuers, *s.consumer_party])
+        for account in accounts:
+            role, pid = s.role_of(account)
+            yield f"account {account}", t, f["roleOf"], (account,), [role, _p(pid)]
         for q in s.proposals.values():
             e = f"proposal {q.id}"
             yield (
@@ -151,6 +164,7 @@ class _Checks:
                     "party": _p(q.party),
                     "account": q.account,
                     "threshold": q.threshold,
+                    "docTypes": q.doc_types,
                     "proposer": _p(q.proposer),
                     "createdAt": q.created_at,
                     "expiresAt": q.expires_at,
@@ -161,6 +175,25 @@ class _Checks:
             approvers = {a.party for a in q.approvals}
             for pid in s.party_order:
                 yield e, t, f["hasApproved"], (q.id, party_raw(pid)), pid in approvers
+        for ac in s.admin_proposals.values():
+            yield (
+                f"admin change {ac.id}",
+                t,
+                f["adminChange"],
+                (ac.id,),
+                {
+                    "party": _p(ac.party),
+                    "account": ac.account,
+                    "add": ac.add,
+                    "proposer": ac.proposer,
+                    "createdAt": ac.created_at,
+                    "readyAt": ac.ready_at,
+                    "expiresAt": ac.expires_at,
+                    "executed": ac.executed,
+                    "cancelled": ac.cancelled,
+                    "approvals": ac.executed_approvals if ac.executed else s.admin_approvals(ac),
+                },
+            )
         for fp, c in s.cas.items():
             e = f"CA {hex32(fp)}"
             yield (
@@ -178,6 +211,8 @@ class _Checks:
                     "revokedAt": c.revoked_at,
                 },
             )
+            if c.certificate_hash:
+                yield e, t, f["caId"], (party_raw(c.party), c.certificate_hash), hex32(fp)
             yield e, t, f["caHistory"], (fp,), _history(c.history)
             points = [x for h in c.history for x in (h.effective_at, h.recorded_at)]
             for when in _times(s.block_time, *points):
@@ -200,8 +235,10 @@ class _Checks:
             )
             yield e, t, f["issuerHistory"], (account,), _history(iss.history)
             points = [x for h in iss.history for x in (h.effective_at, h.recorded_at)]
-            for when in _times(s.block_time, *points):
+            for when in _times(s.block_time, *points, *_membership_points(s, iss.party)):
                 yield e, t, f["issuerStatusAt"], (account, when), s.issuer_status_at(account, when)
+            for when in _times(s.block_time, iss.authorized_at, *_membership_points(s, iss.party)):
+                yield e, t, f["anchoringValidAt"], (account, when), s.anchoring_valid_at(account, when)
         for account, a in s.issuer_auth.items():
             yield (
                 f"issuer {account}",
@@ -227,7 +264,11 @@ class _Checks:
                     (party_raw(r), party_raw(i)),
                     [{"docTypes": x.doc_types, "effectiveAt": x.effective_at} for x in h],
                 )
-                for when in _times(s.block_time, *(x.effective_at for x in h)) if h else ():
+                if not h:
+                    continue
+                # The answer also turns on both parties' memberships: ask around those changes too.
+                points = [x.effective_at for x in h] + _membership_points(s, r, i)
+                for when in _times(s.block_time, *points):
                     yield (
                         e,
                         t,
@@ -236,15 +277,16 @@ class _Checks:
                         s.recognition_at(r, i, when),
                     )
 
-    def batch(self, root: bytes) -> Iterator[Check]:
+    def batch(self, key: tuple[str, bytes]) -> Iterator[Check]:
         s = self.s
-        b = s.batches[root]
-        e = f"batch {hex32(root)}"
+        b = s.batches[key]
+        issuer, root = key
+        e = f"batch {issuer}/{hex32(root)}"
         yield (
             e,
             self.docs,
             self.df["batch"],
-            (root,),
+            (issuer, root),
             {
                 "issuer": b.issuer,
                 "anchoredAt": b.anchored_at,
@@ -260,40 +302,45 @@ class _Checks:
             s.anchoring_valid_at(b.issuer, b.anchored_at),
         )
         if b.revoked_at:
-            yield from self._document(root, ZERO32, e)
+            yield from self._document(issuer, root, ZERO32, e)
 
-    def document(self, key: tuple[bytes, bytes]) -> Iterator[Check]:
-        root, leaf = key
-        e = f"document {hex32(root)}/{hex32(leaf)}"
-        yield from self._document(root, leaf, e)
+    def document(self, key: tuple[str, bytes, bytes]) -> Iterator[Check]:
+        issuer, root, leaf = key
+        e = f"document {issuer}/{hex32(root)}/{hex32(leaf)}"
+        yield from self._document(issuer, root, leaf, e)
         s = self.s
         d = s.documents[key]
-        b = s.batches.get(root)
-        for when in _times(
-            s.block_time, d.revoked_at, d.superseded_at, d.consumed_at, b.revoked_at if b else 0
-        ):
+        b = s.batches.get((issuer, root))
+        points = [d.revoked_at, d.superseded_at, d.consumed_at, b.revoked_at if b else 0]
+        points += [x.time for x in d.endorsements]
+        for when in _times(s.block_time, *points):
             yield (
                 e,
                 self.docs,
                 self.df["documentStateAt"],
-                (root, leaf, when),
-                list(s.document_state_at(root, leaf, when)),
+                (issuer, root, leaf, when),
+                list(s.document_state_at(issuer, root, leaf, when)),
             )
-        if d.consumed_by and b is not None:
-            args = (party_raw(d.consumed_by), b.issuer, b.doc_type, d.consumed_at)
-            expected = s.recognizes_issuer_at(d.consumed_by, b.issuer, b.doc_type, d.consumed_at)
+        if b is None:
+            return
+        uses = {(x.consumer, x.time) for x in d.endorsements}
+        if d.consumed_by:
+            uses.add((d.consumed_by, d.consumed_at))
+        for consumer, when in sorted(uses):
+            args = (party_raw(consumer), b.issuer, b.doc_type, when)
+            expected = s.recognizes_issuer_at(consumer, b.issuer, b.doc_type, when)
             yield e, self.trust, self.tf["recognizesIssuerAt"], args, expected
 
-    def _document(self, root: bytes, leaf: bytes, e: str) -> Iterator[Check]:
+    def _document(self, issuer: str, root: bytes, leaf: bytes, e: str) -> Iterator[Check]:
         s = self.s
-        b = s.batches.get(root)
-        d = s.documents.get((root, leaf))
+        b = s.batches.get((issuer, root))
+        d = s.documents.get((issuer, root, leaf))
         auth = s.issuer_auth.get(b.issuer) if b else None
         yield (
             e,
             self.docs,
             self.df["document"],
-            (root, leaf),
+            (issuer, root, leaf),
             {
                 "batch": {
                     "issuer": b.issuer if b else ZERO_ADDRESS,
@@ -312,7 +359,9 @@ class _Checks:
                     "supersededAt": d.superseded_at if d else 0,
                     "consumedAt": d.consumed_at if d else 0,
                     "consumedBy": _p(d.consumed_by if d else ""),
+                    "endorsed": d.endorsed if d else 0,
                 },
+                "successorIssuer": d.successor_issuer if d and d.successor_issuer else ZERO_ADDRESS,
                 "successorRoot": hex32(d.successor_root if d and d.successor_root else ZERO32),
                 "successorLeaf": hex32(d.successor_leaf if d and d.successor_leaf else ZERO32),
             },
@@ -350,7 +399,10 @@ def check_consistency(
         picked = sorted(random.Random(report.seed).sample(range(doc_total), want))
     else:
         picked = list(range(doc_total))
-    trust_entities = len(s.parties) + len(s.proposals) + len(s.cas) + len(s.issuers) + len(s.admin_party)
+    accounts = len((set(s.admin_party) | set(s.consumer_party)) - set(s.issuers))
+    trust_entities = (
+        len(s.parties) + len(s.proposals) + len(s.admin_proposals) + len(s.cas) + len(s.issuers) + accounts
+    )
     report.document_entities_total = doc_total
     report.document_entities_checked = len(picked)
     report.entities_total = trust_entities + doc_total

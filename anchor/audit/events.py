@@ -55,7 +55,7 @@ def _dynamic_bytes(data: str, word: int) -> bytes:
     return bytes.fromhex(data[start + 64 : start + 64 + 2 * length])
 
 
-def _DYNAMIC_BYTES(_word: str) -> Any:  # noqa: N802 - a marker, never called (see _dynamic_bytes)
+def _DYNAMIC_BYTES(_word: str) -> Any:
     raise AssertionError("dynamic bytes are read through their offset")
 
 

@@ -10,13 +10,22 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..doctypes import type_name
+from ..doctypes import names_of, type_name
 from ..reasons import reason_name
+from .cacerts import INVALID, VALID, CertCheck, check_ca
 from .checkpoint import Notice
 from .consistency import ConsistencyReport
 from .ids import hex32
 from .replay import OBS_CONSUMED_UNRECOGNIZED, OBS_INCONSISTENT
-from .snapshot import REVOKED, SUSPENDED, Batch, Snapshot, StatusEntry, status_name
+from .snapshot import (
+    REASON_PARTY_REMOVED,
+    REVOKED,
+    SUSPENDED,
+    Batch,
+    Snapshot,
+    StatusEntry,
+    status_name,
+)
 from .views import batch_row
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
@@ -38,10 +47,41 @@ EXPLANATIONS: dict[str, str] = {
         "recorded may already have been accepted."
     ),
     "consumed-without-recognition": (
-        "A one-time document (for example a permit) was used by a party that, according to the "
-        "history, did not recognize the issuing authority for that kind of document at that moment, "
-        "or the document could not be used any more. The registry is built to refuse this, so it "
-        "should never be seen: it points to a defect or to tampered data."
+        "A one-time document (for example a permit) was used up or endorsed by a party that, according "
+        "to the history, did not recognize the issuing authority for that kind of document at that "
+        "moment, or through an account that was not its consumer account, or the document could not be "
+        "used any more. The registry is built to refuse this, so it should never be seen: it points to a "
+        "defect or to tampered data."
+    ),
+    "ca-pop-invalid": (
+        "A party registered a certificate authority with a proof of possession that does not check out: "
+        "the proof is not the signature of that authority's key over this registry's message for this "
+        "party. The ledger cannot check such signatures itself, so the audit does. Without a valid proof "
+        "nothing shows that the party controls the authority it registered (it may have copied someone "
+        "else's certificate); documents relying on it deserve scrutiny."
+    ),
+    "ca-pop-missing": (
+        "A party registered a certificate authority without any proof of possession, so nothing on the "
+        "ledger shows that the party holds the authority's key. It may be an older tool or a copied "
+        "certificate; the party should register the authority again with a proof."
+    ),
+    "ca-key-shared": (
+        "The same certificate authority key (the same public key, whichever certificate carries it) is "
+        "registered by more than one party. Each party's registration is separate on the ledger, but "
+        "one key should vouch for one party only: either the parties share a key, or one of them "
+        "registered another party's authority. Compare their proofs of possession."
+    ),
+    "root-anchored-twice": (
+        "The same batch fingerprint (Merkle root) was registered by more than one issuing account. "
+        "Each registration is a separate batch on the ledger and cannot block or take over the other, "
+        "but the same root from two accounts is what copying a pending registration from the network "
+        "looks like (front-running). Only the account whose signed batch names it is the rightful one."
+    ),
+    "admin-change": (
+        "A party changed its own administrator accounts. A change normally takes effect on the approval "
+        "of a majority of the party's administrators; one that took effect only because its waiting "
+        "period passed without anyone cancelling it is shown as a warning, since that is also what a "
+        "single stolen administrator key can do."
     ),
     "governance-execution": (
         "A membership or voting-rule change decided by the member parties. The finding lists whose "
@@ -233,15 +273,34 @@ def _governance(s: Snapshot) -> list[Finding]:
             "add-party": f"admit {q.party} (first admin {q.account})",
             "remove-party": f"remove {q.party}",
             "set-threshold": f"set the approval threshold to {q.threshold}",
+            "set-one-time-types": "make "
+            + (", ".join(names_of(q.doc_types)) or "no document types")
+            + " the one-time (consumable) document types",
         }[q.kind_name]
-        lapsed = [a.party for a in q.approvals if a.party not in q.counted]
+        lapsed = list(dict.fromkeys(a.party for a in q.approvals if not q.counts(a)))
+        extra: dict[str, Any] = {}
+        if q.kind_name == "remove-party":
+            removed = s.parties.get(q.party)
+            extra["issuersRevoked"] = [
+                i
+                for i in (removed.issuers if removed else [])
+                if any(
+                    e.block == q.executed_block and e.reason == REASON_PARTY_REMOVED and e.status == REVOKED
+                    for e in s.issuers[i].history
+                )
+            ]
+            extra["consumersRevoked"] = [
+                c.account
+                for c in (removed.consumer_changes if removed else [])
+                if not c.added and c.block == q.executed_block
+            ]
         out.append(
             Finding(
                 "governance-execution",
                 INFO,
                 f"proposal {q.id} by {q.proposer} to {target} was executed on the approvals of "
                 f"{', '.join(q.counted)} ({len(q.counted)} counted, {q.threshold_at_execution} required"
-                + (f"; the approval of {', '.join(lapsed)} lapsed when it left" if lapsed else "")
+                + (f"; an approval of {', '.join(lapsed)} lapsed when it left" if lapsed else "")
                 + ")",
                 f"proposal {q.id}",
                 q.executed_block,
@@ -255,16 +314,18 @@ def _governance(s: Snapshot) -> list[Finding]:
                     "proposer": q.proposer,
                     "createdAt": q.created_at,
                     "executedAt": q.executed_at,
+                    "docTypes": names_of(q.doc_types) if q.kind_name == "set-one-time-types" else [],
                     "approvalsCounted": q.counted,
                     "approvalsLapsed": lapsed,
                     "thresholdAtExecution": q.threshold_at_execution,
+                    **extra,
                 },
                 [
                     {
                         "party": a.party,
                         "approvedAt": a.time,
                         "block": a.block,
-                        "counted": a.party in q.counted,
+                        "counted": q.counts(a),
                     }
                     for a in q.approvals
                 ],
@@ -278,13 +339,14 @@ def _observations(s: Snapshot) -> list[Finding]:
     for o in s.observations:
         if o.kind == OBS_CONSUMED_UNRECOGNIZED:
             d = o.details
+            action = d.get("action", "consumed")
             out.append(
                 Finding(
                     o.kind,
                     CRITICAL,
-                    f"document {d['leaf'][:18]}… of batch {d['root'][:18]}… was consumed by {d['consumer']} "
-                    f"although {'; '.join(d['problems'])}",
-                    f"{d['root']}/{d['leaf']}",
+                    f"document {d['leaf'][:18]}… of batch {d['root'][:18]}… (issuer {d.get('issuer', '')}) was "
+                    f"{action} by {d['consumer']} although {'; '.join(d['problems'])}",
+                    f"{d.get('issuer', '')}/{d['root']}/{d['leaf']}",
                     o.block,
                     o.time,
                     {**d, "tx": o.tx, "docType": type_name(d["docType"]) if d["docType"] >= 0 else ""},
@@ -302,6 +364,181 @@ def _observations(s: Snapshot) -> list[Finding]:
                     {**o.details, "tx": o.tx, "logIndex": o.log_index},
                 )
             )
+    return out
+
+
+def _ca_proofs(s: Snapshot, idx: _Index, checks: dict[bytes, CertCheck]) -> list[Finding]:
+    out = []
+    for c in s.cas.values():
+        check = checks[c.fingerprint]
+        if check.pop == VALID:
+            continue
+        fp = hex32(c.fingerprint)
+        who = f"CA {fp[:18]}… of {c.party}" + (f" ({check.subject})" if check.subject else "")
+        hit = idx.between(idx.issuers_of_ca.get(c.fingerprint, []), 0, None)
+        if check.pop == INVALID:
+            kind, severity = "ca-pop-invalid", CRITICAL
+            title = f"{who} was registered with a proof of possession that does not verify: {check.reason}"
+        else:
+            kind, severity = "ca-pop-missing", WARNING
+            title = f"{who} was registered without a proof of possession"
+        out.append(
+            Finding(
+                kind,
+                severity,
+                title + f"; {_n(len(hit), 'batch', 'batches')} anchored under it",
+                fp,
+                c.block,
+                c.registered_at,
+                {
+                    "party": c.party,
+                    "subject": check.subject,
+                    "certificateHash": hex32(c.certificate_hash) if c.certificate_hash else "",
+                    "keyHash": check.key_hash,
+                    "proofOfPossession": check.pop,
+                    "reason": check.reason,
+                    "registeredAt": c.registered_at,
+                    "status": status_name(c.status),
+                    "issuers": idx.issuers_of_ca.get(c.fingerprint, []),
+                    "tx": c.tx,
+                },
+                [batch_row(b) for b in hit],
+            )
+        )
+    return out
+
+
+def _shared_keys(s: Snapshot, checks: dict[bytes, CertCheck]) -> list[Finding]:
+    by_key: dict[bytes, list[bytes]] = defaultdict(list)
+    for c in s.cas.values():
+        spki = checks[c.fingerprint].spki
+        if spki:
+            by_key[spki].append(c.fingerprint)
+    out = []
+    for fps in by_key.values():
+        cas = [s.cas[fp] for fp in fps]
+        parties = list(dict.fromkeys(c.party for c in cas))
+        if len(parties) < 2:
+            continue
+        check = checks[fps[0]]
+        latest = max(cas, key=lambda c: (c.block, c.registered_at))
+        hashes = {c.certificate_hash for c in cas}
+        proofs = {c.party: [checks[x.fingerprint].pop for x in cas if x.party == c.party] for c in cas}
+        holders = [p for p, verdicts in proofs.items() if VALID in verdicts]
+        out.append(
+            Finding(
+                "ca-key-shared",
+                WARNING,
+                f"the same CA public key is registered by {_and(parties)}"
+                + (" with the same certificate" if len(hashes) == 1 else f" in {len(hashes)} certificates")
+                + (
+                    f"; only {_and(holders)} proved possession of it"
+                    if holders and len(holders) < len(parties)
+                    else (
+                        "; none of them proved possession of it"
+                        if not holders
+                        else "; each proved possession"
+                    )
+                ),
+                check.key_hash,
+                latest.block,
+                latest.registered_at,
+                {
+                    "keyHash": check.key_hash,
+                    "parties": parties,
+                    "cas": [hex32(c.fingerprint) for c in cas],
+                    "sameCertificate": len(hashes) == 1,
+                    "provedPossession": holders,
+                },
+                [
+                    {
+                        "fingerprint": hex32(c.fingerprint),
+                        "party": c.party,
+                        "subject": checks[c.fingerprint].subject,
+                        "certificateHash": hex32(c.certificate_hash) if c.certificate_hash else "",
+                        "proofOfPossession": checks[c.fingerprint].pop,
+                        "registeredAt": c.registered_at,
+                        "block": c.block,
+                        "status": status_name(c.status),
+                    }
+                    for c in sorted(cas, key=lambda c: (c.block, c.registered_at))
+                ],
+            )
+        )
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _shared_roots(s: Snapshot) -> list[Finding]:
+    out = []
+    for root, batches in s.batches_by_root().items():
+        if len(batches) < 2:
+            continue
+        ordered = sorted(batches, key=lambda b: (b.block, b.log_index))
+        first, later = ordered[0], ordered[1:]
+        named = [f"{b.issuer} of {b.party or 'no party'} (block {b.block})" for b in ordered]
+        out.append(
+            Finding(
+                "root-anchored-twice",
+                WARNING,
+                f"batch root {hex32(root)[:18]}… was anchored by {len(ordered)} issuing accounts: "
+                + ", then ".join(named)
+                + ("; in the same block" if first.block == later[0].block else "")
+                + " — one may have copied the other's pending registration",
+                hex32(root),
+                later[0].block,
+                later[0].anchored_at,
+                {
+                    "root": hex32(root),
+                    "accounts": [b.issuer for b in ordered],
+                    "parties": [b.party for b in ordered],
+                    "blocks": [b.block for b in ordered],
+                    "firstAnchoredBy": first.issuer,
+                },
+                [batch_row(b, order=n) for n, b in enumerate(ordered, 1)],
+            )
+        )
+    return out
+
+
+def _admin_changes(s: Snapshot) -> list[Finding]:
+    out = []
+    for c in sorted(s.admin_proposals.values(), key=lambda c: c.id):
+        if not c.executed:
+            continue
+        verb = f"add {c.account} as an admin" if c.add else f"remove admin {c.account}"
+        how = (
+            f"after its waiting period with {c.executed_approvals} of the {c.needed} approvals a majority needs"
+            if c.by_delay
+            else f"on the approval of {c.executed_approvals} admins ({c.needed} needed)"
+        )
+        out.append(
+            Finding(
+                "admin-change",
+                WARNING if c.by_delay else INFO,
+                f"admin change {c.id} of {c.party} by {c.proposer} to {verb} was executed {how}",
+                f"admin change {c.id}",
+                c.executed_block,
+                c.executed_at,
+                {
+                    "change": c.id,
+                    "party": c.party,
+                    "account": c.account,
+                    "add": c.add,
+                    "proposer": c.proposer,
+                    "createdAt": c.created_at,
+                    "readyAt": c.ready_at,
+                    "executedAt": c.executed_at,
+                    "approvals": c.executed_approvals,
+                    "needed": c.needed,
+                    "byDelay": c.by_delay,
+                },
+                [{"admin": a.admin, "approvedAt": a.time, "block": a.block} for a in c.approvals],
+            )
+        )
     return out
 
 
@@ -350,13 +587,18 @@ def find(
 ) -> list[Finding]:
     """Every finding, most severe first, then in chain order."""
     idx = _Index(snapshot)
+    checks = {c.fingerprint: check_ca(snapshot, c) for c in snapshot.cas.values()}
     found = [
         *_observations(snapshot),
         *(_mismatches(consistency) if consistency is not None else []),
+        *_ca_proofs(snapshot, idx, checks),
+        *_shared_keys(snapshot, checks),
+        *_shared_roots(snapshot),
         *_backdated(snapshot, idx),
         *_anchored_before_suspension(snapshot, idx, window),
         *_notices(notices or []),
         *_governance(snapshot),
+        *_admin_changes(snapshot),
     ]
     return sorted(found, key=lambda f: (_RANK[f.severity], f.block, f.kind, f.subject))
 

@@ -128,7 +128,9 @@ class Fold:
     def _batch(self, ev: Event, issuer: str, root: bytes) -> Batch | None:
         b = self.s.batches.get((issuer, root))
         if b is None:
-            self._inconsistent(ev, f"{ev.name} names batch {hex32(root)} of {issuer}, which was never anchored")
+            self._inconsistent(
+                ev, f"{ev.name} names batch {hex32(root)} of {issuer}, which was never anchored"
+            )
         return b
 
     @staticmethod
@@ -166,6 +168,8 @@ class Fold:
     def _admin_added(self, ev: Event) -> None:
         pid, admin = ev.args
         p = self._party(pid)
+        if self.s.role_of(admin)[0]:
+            self._inconsistent(ev, f"admin {admin} added to {pid} while it holds another role")
         p.admins.append(admin)
         p.admin_changes.append(AccountChange(True, ev.time, ev.block, admin))
         self.s.admin_party[admin] = pid
@@ -346,7 +350,9 @@ class Fold:
         if c.certificate_hash:
             self._inconsistent(ev, f"certificate of CA {hex32(fp)} published twice")
         if hashlib.sha256(certificate).digest() != certificate_hash:
-            self._inconsistent(ev, f"certificate of CA {hex32(fp)} does not hash to {hex32(certificate_hash)}")
+            self._inconsistent(
+                ev, f"certificate of CA {hex32(fp)} does not hash to {hex32(certificate_hash)}"
+            )
         if ca_id(pid, certificate_hash) != fp:
             self._inconsistent(ev, f"CA id {hex32(fp)} is not caId({pid}, {hex32(certificate_hash)})")
         c.certificate_hash = certificate_hash
@@ -414,8 +420,9 @@ class Fold:
         if (issuer, root) in self.s.batches:
             self._inconsistent(ev, f"batch {hex32(root)} anchored twice by {issuer}")
         party = auth.party if auth is not None else ""
+        # Positional: the hottest constructor of a replay (one per anchored root).
         self.s.batches[(issuer, root)] = Batch(
-            root, issuer, party, doc_type, size, ev.time, ev.block, tx=ev.tx, log_index=ev.log_index
+            root, issuer, party, doc_type, size, ev.time, ev.block, 0, 0, 0, "", ev.log_index
         )
 
     def _batch_revoked(self, ev: Event) -> None:
@@ -501,7 +508,9 @@ class Fold:
             self._inconsistent(ev, f"document quantity said to be {quantity}, earlier {d.quantity}")
         d.endorsed = endorsed
         d.quantity = quantity
-        d.endorsements.append(Endorsement(consumer, account, amount, endorsed, quantity, ev.time, ev.block, ev.tx))
+        d.endorsements.append(
+            Endorsement(consumer, account, amount, endorsed, quantity, ev.time, ev.block, ev.tx)
+        )
         self._endorsed_in = (ev.tx, (issuer, root, leaf))
 
     def _document_consumed(self, ev: Event) -> None:
@@ -511,7 +520,9 @@ class Fold:
         self._endorsed_in = None
         d = self._doc(issuer, root, leaf)
         if d.quantity and d.endorsed != d.quantity:
-            self._inconsistent(ev, f"document used up with {d.endorsed} of its quantity {d.quantity} endorsed")
+            self._inconsistent(
+                ev, f"document used up with {d.endorsed} of its quantity {d.quantity} endorsed"
+            )
         d.consumed_at = ev.time
         d.consumed_by = consumer
         d.consumer_account = account

@@ -26,7 +26,7 @@ TEMPLATE = Path(__file__).with_name("report_template.html")
 HTML_ROWS = 200
 IMPACT_ROWS = 50
 HTML_FINDINGS = 300
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: registries v2 (issuer-keyed batches, consumers, endorsements, CA proofs)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,10 @@ def _summary(s: Snapshot, consistency: ConsistencyReport | None, findings: list[
         "documentsRevoked": sum(1 for d in docs if d.revoked_at),
         "documentsSuperseded": sum(1 for d in docs if d.superseded_at),
         "documentsConsumed": sum(1 for d in docs if d.consumed_at),
+        "documentsEndorsed": sum(1 for d in docs if d.endorsements),
+        "consumerAccounts": sum(len(p.consumers) for p in s.parties.values()),
         "proposals": len(s.proposals),
+        "adminChanges": len(s.admin_proposals),
         "events": s.events,
         "consistent": None if consistency is None else consistency.ok,
         "findings": counts(findings),
@@ -93,7 +96,9 @@ def _summary_html(summary: dict[str, Any], consistency: ConsistencyReport | None
         ("batches revoked", summary["batchesRevoked"]),
         ("documents revoked", summary["documentsRevoked"]),
         ("documents replaced", summary["documentsSuperseded"]),
-        ("documents used", summary["documentsConsumed"]),
+        ("documents used up", summary["documentsConsumed"]),
+        ("documents endorsed", summary["documentsEndorsed"]),
+        ("consumer accounts", summary["consumerAccounts"]),
     ]
     out = (
         "<div class='cards'>"
@@ -257,7 +262,10 @@ def write_report(
         parties=_table(tables["parties"])
         + _table(tables["membership_changes"])
         + _table(tables["admin_changes"])
-        + _table(tables["proposals"]),
+        + _table(tables["admin_change_requests"])
+        + _table(tables["consumer_accounts"])
+        + _table(tables["proposals"])
+        + _table(tables["one_time_types"]),
         authorities=_chart(
             charts.status_timeline(s),
             "Each line is one certificate authority or issuing account; colours show its status over time. "
@@ -281,7 +289,7 @@ def write_report(
             "Documents registered each day, stacked by the party that issued them.",
         )
         + _table(tables["batches"]),
-        lifecycle=_table(tables["documents"]),
+        lifecycle=_table(tables["documents"]) + _table(tables["endorsements"]),
         method=_method_html(s, consistency, notices, data["digest"]),
         files="<ul>"
         + "".join(

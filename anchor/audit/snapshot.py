@@ -258,7 +258,7 @@ class Batch:
     revoke_reason: int = 0
     revoked_block: int = 0
     revoked_by: str = ""
-    tx: str = ""
+    # Orders batches anchored in one block (the transaction is not kept: one per batch would weigh).
     log_index: int = 0
 
     @property
@@ -519,7 +519,7 @@ class Snapshot:
         d = self.documents.get((issuer, root, leaf))
         return d is None or not (d.revoked_at or d.superseded_at or d.consumed_at)
 
-    def issuers_of_root(self) -> dict[bytes, list[Batch]]:
+    def batches_by_root(self) -> dict[bytes, list[Batch]]:
         """Every root with the batches (one per anchoring account) that carry it, in anchoring order."""
         out: dict[bytes, list[Batch]] = {}
         for b in self.batches.values():

@@ -8,10 +8,12 @@ from typing import Any
 
 from ..doctypes import names_of, type_name
 from ..reasons import reason_name
+from .cacerts import check_ca
 from .consistency import ConsistencyReport
 from .findings import Finding
 from .ids import display_address, hex32
 from .snapshot import Snapshot, status_name
+from .views import status_reason
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "first joined",
                 "left",
                 "admin accounts",
+                "consumer accounts",
                 "CAs",
                 "issuing accounts",
                 "batches",
@@ -64,6 +67,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     fmt_time(next((m.at for m in p.membership if m.member), 0)),
                     fmt_time(p.membership[-1].at if p.membership and not p.member else 0),
                     " ".join(display_address(a) for a in p.admins),
+                    " ".join(display_address(a) for a in p.consumers),
                     len(p.cas),
                     len(p.issuers),
                     per_party.get(pid, [0, 0])[0],
@@ -94,6 +98,93 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
             ],
         ),
         Table(
+            "admin_change_requests",
+            "Admin change requests (a majority of the party's admins, or a waiting period nobody cancelled)",
+            [
+                "id",
+                "party",
+                "change",
+                "account",
+                "proposed by",
+                "created",
+                "ready (without majority) from",
+                "expires",
+                "approved by",
+                "outcome",
+                "when",
+                "approvals counted",
+                "majority needed",
+            ],
+            [
+                [
+                    c.id,
+                    c.party,
+                    "add" if c.add else "remove",
+                    c.account,
+                    c.proposer,
+                    fmt_time(c.created_at),
+                    fmt_time(c.ready_at),
+                    fmt_time(c.expires_at),
+                    " ".join(a.admin for a in c.approvals),
+                    (
+                        ("executed after its waiting period" if c.by_delay else "executed")
+                        if c.executed
+                        else (f"cancelled by {c.cancelled_by}" if c.cancelled else "pending")
+                    ),
+                    fmt_time(c.executed_at or c.cancelled_at),
+                    c.executed_approvals if c.executed else "",
+                    c.needed if c.executed else "",
+                ]
+                for c in sorted(s.admin_proposals.values(), key=lambda c: c.id)
+            ],
+        ),
+        Table(
+            "consumer_accounts",
+            "Consumer accounts (the keys a party's border services use to use up one-time documents)",
+            [
+                "party",
+                "account",
+                "granted",
+                "granted in block",
+                "revoked",
+                "revoked in block",
+                "consumer now",
+            ],
+            [
+                [
+                    pid,
+                    display_address(c.account),
+                    fmt_time(c.at),
+                    c.block,
+                    fmt_time(end.at) if end else "",
+                    end.block if end else "",
+                    "yes" if end is None and c.account in s.parties[pid].consumers else "no",
+                ]
+                for pid in s.party_order
+                for n, c in enumerate(s.parties[pid].consumer_changes)
+                if c.added
+                for end in [
+                    next(
+                        (
+                            x
+                            for x in s.parties[pid].consumer_changes[n + 1 :]
+                            if not x.added and x.account == c.account
+                        ),
+                        None,
+                    )
+                ]
+            ],
+        ),
+        Table(
+            "one_time_types",
+            "One-time (consumable) document types over time",
+            ["from", "block", "before", "after", "decided by proposal"],
+            [
+                [fmt_time(c.time), c.block, _types(c.old), _types(c.new), c.proposal or "deployment"]
+                for c in s.one_time_history
+            ],
+        ),
+        Table(
             "proposals",
             "Governance proposals",
             [
@@ -102,6 +193,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "party",
                 "account",
                 "threshold",
+                "one-time types",
                 "proposed by",
                 "created",
                 "expires",
@@ -114,9 +206,10 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 [
                     q.id,
                     q.kind_name,
-                    q.party if q.kind_name != "set-threshold" else "",
+                    q.party if q.kind_name in ("add-party", "remove-party") else "",
                     display_address(q.account) if q.kind_name == "add-party" else "",
                     q.threshold if q.kind_name == "set-threshold" else "",
+                    _types(q.doc_types) if q.kind_name == "set-one-time-types" else "",
                     q.proposer,
                     fmt_time(q.created_at),
                     fmt_time(q.expires_at),
@@ -132,8 +225,11 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
             "cas",
             "Certificate authorities",
             [
-                "fingerprint",
+                "CA id",
                 "party",
+                "subject",
+                "certificate SHA-256",
+                "proof of possession",
                 "status now",
                 "document types",
                 "registered",
@@ -145,6 +241,9 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 [
                     hex32(c.fingerprint),
                     c.party,
+                    check.subject,
+                    hex32(c.certificate_hash) if c.certificate_hash else "",
+                    check.pop,
                     status_name(c.status),
                     _types(c.doc_types),
                     fmt_time(c.registered_at),
@@ -153,6 +252,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     fmt_time(c.not_after),
                 ]
                 for c in s.cas.values()
+                for check in [check_ca(s, c)]
             ],
         ),
     ]
@@ -191,7 +291,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                         fmt_time(e.effective_at),
                         fmt_time(e.recorded_at),
                         max(0, e.recorded_at - e.effective_at),
-                        reason_name(e.reason) if e.status in (2, 3) else "",
+                        status_reason(e.reason) if e.status in (2, 3) else "",
                         e.block,
                         e.tx,
                     ]
@@ -282,6 +382,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "block",
                 "batch revoked",
                 "reason",
+                "revoked by",
             ],
             [
                 [
@@ -294,6 +395,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     b.block,
                     fmt_time(b.revoked_at),
                     reason_name(b.revoke_reason) if b.revoked_at else "",
+                    display_address(b.revoked_by) if b.revoked_by else "",
                 ]
                 for b in s.batches.values()
             ],
@@ -302,29 +404,77 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
             "documents",
             "Revoked, replaced and used documents",
             [
+                "issuing account",
                 "batch root",
                 "document (leaf)",
                 "revoked",
                 "reason",
+                "revoked by",
                 "replaced",
                 "replaced by",
-                "used",
+                "used up",
                 "used by",
                 "used through account",
+                "endorsed",
+                "quantity",
             ],
             [
                 [
+                    display_address(d.issuer),
                     hex32(d.root),
                     hex32(d.leaf),
                     fmt_time(d.revoked_at),
                     reason_name(d.revoke_reason) if d.revoked_at else "",
+                    display_address(d.revoked_by) if d.revoked_by else "",
                     fmt_time(d.superseded_at),
-                    f"{hex32(d.successor_root)}/{hex32(d.successor_leaf)}" if d.superseded_at else "",
+                    (
+                        f"{display_address(d.successor_issuer)}/{hex32(d.successor_root)}/{hex32(d.successor_leaf)}"
+                        if d.superseded_at
+                        else ""
+                    ),
                     fmt_time(d.consumed_at),
                     d.consumed_by,
                     display_address(d.consumer_account) if d.consumer_account else "",
+                    d.endorsed if d.endorsements else "",
+                    d.quantity if d.endorsements else "",
                 ]
                 for d in s.documents.values()
+            ],
+        ),
+        Table(
+            "endorsements",
+            "Endorsements (partial use of a document's committed quantity)",
+            [
+                "issuing account",
+                "batch root",
+                "document (leaf)",
+                "consumer",
+                "through account",
+                "endorsements",
+                "amounts",
+                "endorsed so far",
+                "quantity",
+                "remaining",
+                "last endorsed",
+                "used up",
+            ],
+            [
+                [
+                    display_address(d.issuer),
+                    hex32(d.root),
+                    hex32(d.leaf),
+                    ", ".join(dict.fromkeys(e.consumer for e in d.endorsements)),
+                    " ".join(dict.fromkeys(display_address(e.account) for e in d.endorsements)),
+                    len(d.endorsements),
+                    " + ".join(str(e.amount) for e in d.endorsements),
+                    d.endorsed,
+                    d.quantity,
+                    d.quantity - d.endorsed,
+                    fmt_time(d.endorsements[-1].time),
+                    fmt_time(d.consumed_at) if d.consumed_at else "no",
+                ]
+                for d in s.documents.values()
+                if d.endorsements
             ],
         ),
         Table(

@@ -14,7 +14,12 @@ from ..doctypes import names_of, type_name
 from ..reasons import reason_name
 from .canonical import entity_strings
 from .ids import hex32
-from .snapshot import NONE, Batch, Snapshot, status_name
+from .snapshot import NONE, REASON_PARTY_REMOVED, Batch, Snapshot, status_name
+
+
+def status_reason(code: int) -> str:
+    """A status change's reason; 255 is what a party's removal records for its issuer accounts."""
+    return "party-removed" if code == REASON_PARTY_REMOVED else reason_name(code)
 
 
 def batch_row(b: Batch, **extra: Any) -> dict[str, Any]:
@@ -57,6 +62,7 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
                 "revokedAt": c.revoked_at if c.revoked_at and c.revoked_at <= time else 0,
                 "notBefore": c.not_before,
                 "notAfter": c.not_after,
+                "certificateHash": hex32(c.certificate_hash) if c.certificate_hash else "",
             }
         )
     issuers = []
@@ -92,24 +98,33 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
             t["documentsInRevokedBatches"] += b.size
         if full:
             batches.append(batch_row(b, revokedAt=b.revoked_at if revoked else 0))
-    documents = {"revoked": 0, "superseded": 0, "consumed": 0}
+    documents = {"revoked": 0, "superseded": 0, "consumed": 0, "endorsed": 0}
     doc_rows = []
-    for (root, leaf), d in s.documents.items():
-        revoked, superseded, consumed = s.document_state_at(root, leaf, time)
+    for (issuer, root, leaf), d in s.documents.items():
+        revoked, superseded, consumed = s.document_state_at(issuer, root, leaf, time)
+        endorsed = d.endorsed_at(time)
         documents["revoked"] += revoked and bool(d.revoked_at)
         documents["superseded"] += superseded
         documents["consumed"] += consumed
-        if full and (revoked or superseded or consumed):
+        documents["endorsed"] += endorsed > 0
+        if full and (revoked or superseded or consumed or endorsed):
             doc_rows.append(
                 {
+                    "issuer": issuer,
                     "root": hex32(root),
                     "leaf": hex32(leaf),
                     "revoked": revoked,
                     "revokeReason": reason_name(d.revoke_reason) if d.revoked_at else "",
                     "superseded": superseded,
-                    "successor": f"{hex32(d.successor_root)}/{hex32(d.successor_leaf)}" if superseded else "",
+                    "successor": (
+                        f"{d.successor_issuer}/{hex32(d.successor_root)}/{hex32(d.successor_leaf)}"
+                        if superseded
+                        else ""
+                    ),
                     "consumed": consumed,
                     "consumedBy": d.consumed_by if consumed else "",
+                    "endorsed": endorsed,
+                    "quantity": d.quantity if endorsed else 0,
                 }
             )
     proposals = [
@@ -118,6 +133,7 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
             "kind": q.kind_name,
             "party": q.party,
             "threshold": q.threshold,
+            "docTypes": names_of(q.doc_types) if q.kind_name == "set-one-time-types" else [],
             "proposer": q.proposer,
             "createdAt": q.created_at,
             "approvedBy": [a.party for a in q.approvals if a.time <= time],
@@ -127,12 +143,32 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
         for q in s.proposals.values()
         if q.created_at <= time
     ]
+    admin_changes = [
+        {
+            "id": c.id,
+            "party": c.party,
+            "account": c.account,
+            "change": "add" if c.add else "remove",
+            "proposer": c.proposer,
+            "createdAt": c.created_at,
+            "readyAt": c.ready_at,
+            "approvedBy": [a.admin for a in c.approvals if a.time <= time],
+            "cancelled": c.cancelled and c.cancelled_at <= time,
+            "executed": c.executed and c.executed_at <= time,
+            "expired": not (c.executed and c.executed_at <= time)
+            and not (c.cancelled and c.cancelled_at <= time)
+            and c.expires_at < time,
+        }
+        for c in s.admin_proposals.values()
+        if c.created_at <= time
+    ]
     out: dict[str, Any] = {
         "at": time,
         "knownAtBlock": s.block,
         "knownAtBlockTime": s.block_time,
         "blockHash": s.block_hash,
         "threshold": _threshold_at(s, time),
+        "oneTimeTypes": names_of(s.one_time_types_at(time)),
         "members": members,
         "parties": [
             {
@@ -140,6 +176,7 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
                 "member": p in members,
                 "admins": s.parties[p].admins_at(time),
                 "adminsAtKnownBlock": s.parties[p].admins,
+                "consumers": s.parties[p].consumers_at(time),
             }
             for p in parties
         ],
@@ -147,6 +184,7 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
         "issuers": issuers,
         "recognition": matrix,
         "proposals": proposals,
+        "adminChanges": admin_changes,
         "anchored": totals,
         "documents": documents,
     }
