@@ -196,17 +196,27 @@ class Leaf(_Model):
 class DocumentTerms(_Model):
     """The terms the leaf commits to (leaf v2); null means open."""
 
-    destination: str | None = None
-    valid_from: Time | None = None
-    valid_until: Time | None = None
+    # One text per bundle: an open term is null, never 0 or "", and codes are written canonically.
+    destination: (
+        Annotated[
+            str,
+            AfterValidator(_regex_check(r"[A-Z0-9]{1,8}", "a party code of 1-8 capital letters or digits")),
+        ]
+        | None
+    ) = None
+    valid_from: Annotated[int, Field(ge=1, le=MAX_TIME)] | None = None
+    valid_until: Annotated[int, Field(ge=1, le=MAX_TIME)] | None = None
     quantity: Annotated[int, Field(ge=1, le=U64_MAX)] | None = None
-    unit: str | None = None
+    unit: (
+        Annotated[
+            str, AfterValidator(_regex_check(r"[A-Za-z0-9]{1,8}", "a unit of 1-8 ASCII letters or digits"))
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _valid(self) -> DocumentTerms:
         self.terms()  # LeafError is a ValueError: pydantic reports it with the field path
-        if self.destination is not None and self.destination != self.destination.upper():
-            raise ValueError(f"destination {self.destination!r} must be a party code in capitals")
         return self
 
     def terms(self) -> Terms:
@@ -442,7 +452,8 @@ def _precheck(data: str | bytes) -> None:
             raise BundleError(f"not a proof bundle: not UTF-8 text (byte {exc.start})") from None
     # py-evm raises the recursion limit to 100,000, so deeply nested JSON would overflow the C stack
     # inside json.loads: a bundle has a handful of objects and arrays, so bound them before parsing.
-    if data.count("{") + data.count("[") > _MAX_CONTAINERS:
+    # Brackets inside strings (a document name may hold any) are not containers: count outside them.
+    if data.count("{") + data.count("[") > _MAX_CONTAINERS and _containers(data) > _MAX_CONTAINERS:
         raise BundleError("not a proof bundle: too many nested objects or arrays")
     try:
         obj = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
@@ -463,14 +474,24 @@ def _precheck(data: str | bytes) -> None:
         return
     match = _MEDIA_TYPE_RE.fullmatch(media_type) if isinstance(media_type, str) else None
     if match:
+        hint = (
+            " (a v1 bundle was anchored on registries v1: ask the issuer to re-issue the document)"
+            if int(match.group(1)) < 2
+            else ""
+        )
         raise BundleError(
-            f"unsupported bundle version v{match.group(1)} (mediaType {media_type}); this library reads "
-            "v2 (a v1 bundle was anchored on registries v1: ask the issuer to re-issue the document)"
+            f"unsupported bundle version v{match.group(1)} (mediaType {media_type}); this library reads v2{hint}"
         )
     raise BundleError(f"not a proof bundle: mediaType {_short(media_type)} is not {MEDIA_TYPE}")
 
 
 _MAX_CONTAINERS = 256
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _containers(data: str) -> int:
+    bare = _STRING.sub("", data)
+    return bare.count("{") + bare.count("[")
 
 
 class _DuplicateKey(ValueError):

@@ -43,13 +43,13 @@ _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKey
 _U64 = 1 << 64
 
 
-def _address_bytes(address: bytes | str) -> bytes:
+def _address_bytes(address: bytes | str, what: str) -> bytes:
     if isinstance(address, str):
         if not re.fullmatch(r"0x[0-9a-fA-F]{40}", address):
-            raise SigningError(f"registry address must be 0x followed by 40 hex digits, got {address!r}")
+            raise SigningError(f"{what} address must be 0x followed by 40 hex digits, got {address!r}")
         return bytes.fromhex(address[2:])
     if len(address) != 20:
-        raise SigningError(f"registry address must be 20 bytes, got {len(address)}")
+        raise SigningError(f"{what} address must be 20 bytes, got {len(address)}")
     return bytes(address)
 
 
@@ -77,16 +77,16 @@ def batch_message(
         + tree_size.to_bytes(8, "big")
         + bytes([doc_type_id])
         + chain_id.to_bytes(8, "big")
-        + _address_bytes(registry_address)
+        + _address_bytes(registry_address, "registry")
         + _party_bytes(party)
-        + _address_bytes(issuer)
+        + _address_bytes(issuer, "issuer")
     )
 
 
 def _party_bytes(party: str) -> bytes:
     raw = party.encode("ascii", "replace")
-    if not 1 <= len(raw) <= 8 or not raw.isalnum():
-        raise SigningError(f"party must be 1-8 ASCII letters or digits, got {party!r}")
+    if not 1 <= len(raw) <= 8 or not raw.isalnum() or raw != raw.upper():
+        raise SigningError(f"party must be 1-8 ASCII capital letters or digits, got {party!r}")
     return raw.ljust(8, b"\x00")
 
 
@@ -381,7 +381,7 @@ def _dn(cert: x509.Certificate, which: str) -> str:
     try:
         name: x509.Name = getattr(cert, which)
         return name.rfc4514_string()
-    except ValueError:
+    except (ValueError, TypeError):  # pyca raises TypeError for some malformed attribute types
         return "an unreadable name"
 
 

@@ -193,7 +193,8 @@ interface ITrustRegistry {
     // ---- events ----
     /// @notice `party` joined with its first admin `admin` by proposal `proposalId` (0 at deployment).
     event PartyAdded(bytes8 indexed party, address admin, uint256 indexed proposalId);
-    /// @notice `party` left by proposal `proposalId`; its admins, issuers and consumers lose their roles.
+    /// @notice `party` left by proposal `proposalId`; its admins, issuers and consumers lose their roles and
+    ///         the recognitions given to it and by it end (each with its own event).
     event PartyRemoved(bytes8 indexed party, uint256 indexed proposalId);
     /// @notice `admin` became an admin account of `party`.
     event AdminAdded(bytes8 indexed party, address indexed admin);
@@ -400,8 +401,8 @@ interface ITrustRegistry {
     function issuerStatusAt(address account, uint40 time) external view returns (Status);
     /// @notice `party`'s issuer accounts, ever.
     function partyIssuers(bytes8 party) external view returns (address[] memory);
-    /// @notice The types `recognizer` recognized `recognized` for at `time`. A recognition given before
-    ///         either party's admission that covers `time` does not count: rejoining restores nothing.
+    /// @notice The types `recognizer` recognized `recognized` for at `time`. A party's removal ends every
+    ///         recognition given to it and by it (RecognitionChanged to 0), so rejoining restores nothing.
     function recognitionAt(bytes8 recognizer, bytes8 recognized, uint40 time) external view returns (uint64);
     /// @notice Every recognition change of `recognizer` towards `recognized`.
     function recognitionHistory(bytes8 recognizer, bytes8 recognized)

@@ -372,13 +372,7 @@ contract TrustRegistry is ITrustRegistry {
     function recognitionAt(bytes8 recognizer, bytes8 recognized, uint40 time) public view returns (uint64) {
         RecognitionChange[] storage h = _recognition[recognizer][recognized];
         for (uint256 i = h.length; i > 0; --i) {
-            if (h[i - 1].effectiveAt <= time) {
-                // Given in an earlier membership of either party: rejoining restores nothing.
-                uint40 since = _memberSince(recognizer, time);
-                uint40 since2 = _memberSince(recognized, time);
-                if (since2 > since) since = since2;
-                return h[i - 1].effectiveAt < since ? 0 : h[i - 1].docTypes;
-            }
+            if (h[i - 1].effectiveAt <= time) return h[i - 1].docTypes;
         }
         return 0;
     }
@@ -575,10 +569,18 @@ contract TrustRegistry is ITrustRegistry {
         while (cons.length > 0) {
             _dropConsumer(party, cons[cons.length - 1]);
         }
+        // Recognitions given to it and by it end now, in the history and in events, so that a readmission
+        // restores none of them (even within the same second) and the audit replays exactly this.
+        uint40 nowTime = uint40(block.timestamp);
+        for (uint256 i = 0; i < _parties.length; ++i) {
+            bytes8 other = _parties[i];
+            if (other == party) continue;
+            _endRecognition(other, party, nowTime);
+            _endRecognition(party, other, nowTime);
+        }
         // Its issuer keys are revoked for good (effective now: what they anchored while a member stays
         // valid), so that a later readmission cannot silently bring them back.
         address[] storage accounts = _partyIssuers[party];
-        uint40 nowTime = uint40(block.timestamp);
         for (uint256 i = 0; i < accounts.length; ++i) {
             Issuer storage iss = _issuers[accounts[i]];
             if (iss.status == Status.Revoked) continue;
@@ -588,6 +590,14 @@ contract TrustRegistry is ITrustRegistry {
             emit IssuerStatusChanged(accounts[i], party, Status.Revoked, nowTime, REASON_PARTY_REMOVED);
             IDocumentRegistry(documentRegistry).syncIssuer(accounts[i], party, iss.docTypes, false);
         }
+    }
+
+    function _endRecognition(bytes8 recognizer, bytes8 recognized, uint40 nowTime) private {
+        RecognitionChange[] storage h = _recognition[recognizer][recognized];
+        if (h.length == 0 || h[h.length - 1].docTypes == 0) return;
+        uint64 old = h[h.length - 1].docTypes;
+        h.push(RecognitionChange(0, nowTime));
+        emit RecognitionChanged(recognizer, recognized, old, 0, nowTime);
     }
 
     function _addAdmin(bytes8 party, address account) private {
@@ -664,8 +674,8 @@ contract TrustRegistry is ITrustRegistry {
         if (party == recognizer) revert CannotRecognizeSelf(party);
         if (!isMember(party)) revert PartyNotMember(party);
         if (docTypes == 0) revert EmptyDocumentTypes();
-        // What counts now: a mask recorded in an earlier membership of either party is not carried over.
-        current = recognitionAt(recognizer, party, uint40(block.timestamp));
+        RecognitionChange[] storage h = _recognition[recognizer][party];
+        current = h.length == 0 ? 0 : h[h.length - 1].docTypes;
     }
 
     function _setRecognition(bytes8 recognizer, bytes8 party, uint64 oldTypes, uint64 newTypes, uint40 effectiveAt)

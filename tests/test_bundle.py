@@ -1,4 +1,4 @@
-"""Proof bundles: frozen vectors, known-bad files, exact round trip, schema agreement, fast-path cost."""
+"""Proof bundles v2: frozen vectors, known-bad files, terms, exact round trip, schema agreement, fast-path cost."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,23 +20,44 @@ from hypothesis import strategies as st
 
 from anchor.bundle import (
     MEDIA_TYPE,
+    OPEN_TERMS,
     Anchor,
     Batch,
     Bundle,
     BundleWriter,
+    DocumentTerms,
     Supersedes,
     to_checksum_address,
 )
 from anchor.errors import BundleError
-from anchor.leaf import leaf_hash, new_salts
+from anchor.leaf import (
+    MAX_QUANTITY,
+    MAX_TIME,
+    NO_TERMS,
+    Terms,
+    commitment,
+    leaf_data,
+    leaf_hash,
+    leaf_hashes,
+    new_salts,
+)
 from anchor.merkle import MerkleTree
 from anchor.pki import init_pki
 from anchor.signing import Signer, batch_message, validate_chain
 
 ASSETS = Path(__file__).parent / "assets" / "bundles"
-SCHEMA = json.loads((Path(__file__).parent.parent / "anchor" / "schemas" / "bundle-v1.json").read_text())
+SCHEMA = json.loads((Path(__file__).parent.parent / "anchor" / "schemas" / "bundle-v2.json").read_text())
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 ISSUER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+OTHER_ISSUER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+# The terms of valid-terms-v2.json (tests/assets/bundles/regenerate.py).
+VECTOR_TERMS = Terms(
+    destination="TH", valid_from=1767225600, valid_until=1782863999, quantity=1203, unit="kg"
+)
+REISSUE = (
+    "unsupported bundle version v1 (mediaType application/vnd.trustanchor.bundle.v1+json); this library "
+    "reads v2 (a v1 bundle was anchored on registries v1: ask the issuer to re-issue the document)"
+)
 
 
 def schema_errors(obj: object) -> list[str]:
@@ -45,7 +67,10 @@ def schema_errors(obj: object) -> list[str]:
 # --- frozen vectors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["valid-v1.json", "valid-amended-v1.json"])
+VALID = ["valid-v2.json", "valid-amended-v2.json", "valid-terms-v2.json"]
+
+
+@pytest.mark.parametrize("name", VALID)
 def test_vectors_load_verify_and_round_trip_byte_for_byte(name: str) -> None:
     text = (ASSETS / name).read_text()
     bundle = Bundle.load(ASSETS / name)
@@ -61,24 +86,98 @@ def test_vectors_load_verify_and_round_trip_byte_for_byte(name: str) -> None:
 
 
 def test_vector_digest_is_the_sha256_of_the_canonical_document() -> None:
-    bundle = Bundle.load(ASSETS / "valid-v1.json")
+    bundle = Bundle.load(ASSETS / "valid-v2.json")
     document = (ASSETS / "vector-document-2.json").read_bytes()
     assert bundle.document.digest == "0x" + hashlib.sha256(document).hexdigest()
     salt, digest = bytes.fromhex(bundle.leaf.salt[2:]), bytes.fromhex(bundle.document.digest[2:])
+    assert bundle.terms == OPEN_TERMS and bundle.terms.terms() == NO_TERMS
     assert bundle.leaf.hash == "0x" + leaf_hash(3, salt, digest).hex()
+    assert '  "terms": {\n    "destination": null,' in (ASSETS / "valid-v2.json").read_text()
 
 
 def test_vector_amended_carries_supersedes() -> None:
-    bundle = Bundle.load(ASSETS / "valid-amended-v1.json")
+    bundle = Bundle.load(ASSETS / "valid-amended-v2.json")
     assert bundle.supersedes is not None
+    assert bundle.supersedes.issuer == ISSUER
     assert bundle.supersedes.root == "0x" + hashlib.sha256(b"old root").hexdigest()
+    assert bundle.supersedes.leaf == "0x" + hashlib.sha256(b"old leaf").hexdigest()
+
+
+def test_vector_with_terms() -> None:
+    bundle = Bundle.load(ASSETS / "valid-terms-v2.json")
+    assert bundle.terms.terms() == VECTOR_TERMS
+    assert bundle.terms == DocumentTerms(
+        destination="TH", valid_from=1767225600, valid_until=1782863999, quantity=1203, unit="kg"
+    )
+    salt, digest = bytes.fromhex(bundle.leaf.salt[2:]), bytes.fromhex(bundle.document.digest[2:])
+    assert bundle.leaf.hash == "0x" + leaf_hash(3, salt, digest, VECTOR_TERMS).hex()
+    assert bundle.leaf.hash != "0x" + leaf_hash(3, salt, digest).hex()
+
+
+def test_vectors_share_one_signed_batch() -> None:
+    # Documents with and without terms sit in one batch: the signature covers the root, not the terms.
+    bundles = [Bundle.load(ASSETS / name) for name in VALID]
+    assert len({(b.batch, b.anchor, b.proof.tree_size) for b in bundles}) == 1
+    salts = ["0x" + hashlib.sha256(b"vector salt %d" % i).digest()[:16].hex() for i in range(5)]
+    assert [b.leaf.salt for b in bundles] == [salts[2], salts[4], salts[3]]
+    assert bundles[0].signed_message() == bundles[2].signed_message()
+    assert bundles[0].signed_message()[-28:] == b"SG\x00\x00\x00\x00\x00\x00" + bytes.fromhex(ISSUER[2:])
+
+
+def test_the_v1_vector_is_a_genuine_v1_bundle() -> None:
+    # Kept as issued on registries v1: it would load as v1, and v2 refuses it by its mediaType alone.
+    obj = json.loads((ASSETS / "bad-version-v1.json").read_text())
+    assert obj["mediaType"] == "application/vnd.trustanchor.bundle.v1+json"
+    assert "terms" not in obj and set(obj) == set(SCHEMA["required"]) | {"supersedes"}
+    with pytest.raises(BundleError) as info:
+        Bundle.from_json((ASSETS / "bad-version-v1.json").read_bytes())
+    assert str(info.value) == REISSUE
+
+
+# --- docs/bundle.md quotes the code and the vectors -----------------------------------------------------
+
+DOC = (Path(__file__).parent.parent / "docs" / "bundle.md").read_text()
+
+
+def test_the_docs_example_is_the_terms_vector() -> None:
+    example = json.loads(DOC.split("```json\n", 1)[1].split("```", 1)[0])
+    vector = json.loads((ASSETS / "valid-terms-v2.json").read_text())
+    shortened, full = example["batch"].pop("certificates"), vector["batch"].pop("certificates")
+    assert example == vector
+    assert list(example) == list(vector)
+    assert len(shortened) == len(full)
+    assert all(s.endswith("…") and f.startswith(s[:-1]) for s, f in zip(shortened, full, strict=True))
+
+
+def test_the_docs_known_answers_are_computed_by_the_code() -> None:
+    salt, digest = bytes(range(16)), bytes(range(32, 64))
+    terms = Terms("TH", 1767225600, 1782863999, 1203, "kg")
+    message = batch_message(bytes(range(32)), 1000, 3, 31337, REGISTRY, "SG", ISSUER)
+    for value in (
+        commitment(salt, digest),
+        leaf_hash(3, salt, digest),
+        leaf_hash(3, salt, digest, terms),
+        hashlib.sha256(message).digest(),
+    ):
+        assert f"`{value.hex()}`" in DOC
+    # The two hex dumps, one field a line, are the leaf data and the batch message.
+    dumps = []
+    for block in re.findall(r"^```[a-z]*\n(.*?)^```$", DOC, re.DOTALL | re.MULTILINE):
+        lines = [line.split()[0] for line in block.splitlines() if line.strip()]
+        if lines and all(re.fullmatch(r"[0-9a-f]+", line) for line in lines):
+            dumps.append(bytes.fromhex("".join(lines)))
+    assert dumps == [leaf_data(3, salt, digest, terms), message]
 
 
 # --- known-bad files: (expected message, does the JSON Schema also reject it? None = not even JSON) -----
 
 BAD = {
-    "bad-version-v2.json": ("unsupported bundle version v2", True),
-    "bad-truncated.json": ("not a proof bundle: invalid JSON at line 31 column 7", None),
+    "bad-version-v1.json": (REISSUE, True),
+    "bad-version-v3.json": (
+        "unsupported bundle version v3 (mediaType application/vnd.trustanchor.bundle.v3+json)",
+        True,
+    ),
+    "bad-truncated.json": ("not a proof bundle: invalid JSON at line 38 column 7", None),
     "bad-hex-salt.json": ("leaf.salt: expected 0x and 32 lowercase hex digits", True),
     "bad-hex-path.json": ("proof.path[1]: expected 0x and 64 lowercase hex digits", True),
     "bad-index-out-of-range.json": ("proof: index 5 is not below treeSize 5", False),
@@ -92,6 +191,34 @@ BAD = {
     "bad-missing-field.json": ("batch.signature: required field is missing", True),
     "bad-not-an-object.json": ("not a proof bundle: expected a JSON object", True),
     "bad-duplicate-key.json": ("duplicate field 'salt'", False),
+    "bad-supersedes-no-issuer.json": ("supersedes.issuer: required field is missing", True),
+    # Terms (leaf v2). JSON Schema can say what each term looks like and that a unit needs a quantity,
+    # but not compare two numbers, nor recompute the leaf.
+    "bad-terms-mismatch.json": (
+        "leaf.hash does not match the leaf computed from document.documentTypeId, terms",
+        False,
+    ),
+    "bad-terms-added.json": (
+        "leaf.hash does not match the leaf computed from document.documentTypeId, terms",
+        False,
+    ),
+    "bad-terms-until-before-from.json": (
+        "terms: validUntil 1767225599 is before validFrom 1767225600",
+        False,
+    ),
+    "bad-terms-lowercase-destination.json": (
+        "terms.destination: expected a party code of 1-8 capital letters or digits, got 'th'",
+        True,
+    ),
+    "bad-terms-unit-without-quantity.json": ("terms: unit 'kg' given without a quantity", True),
+    "bad-terms-quantity-zero.json": (
+        "terms.quantity: Input should be greater than or equal to 1, got 0",
+        True,
+    ),
+    "bad-terms-quantity-overflow.json": (
+        "terms.quantity: Input should be less than or equal to 18446744073709551615, got 18446744073709551616",
+        True,
+    ),
 }
 
 
@@ -120,7 +247,8 @@ def test_bad_assets_against_the_schema(name: str) -> None:
         return
     errors = schema_errors(json.loads(text))
     # The semantic checks (leaf hash, proof length, index < treeSize, checksums, type pairing,
-    # duplicate keys) are beyond JSON Schema: readers must implement them (docs/bundle.md).
+    # validUntil >= validFrom, duplicate keys) are beyond JSON Schema: readers must implement them
+    # (docs/bundle.md).
     assert bool(errors) == schema_rejects, errors
 
 
@@ -132,20 +260,34 @@ def test_schema_is_valid_draft_2020_12() -> None:
 # --- a live batch ------------------------------------------------------------------------------------
 
 
+def live_terms(i: int) -> Terms:
+    """Open terms for every fourth document; the others commit to one, two or all of the terms."""
+    return [
+        NO_TERMS,
+        Terms(destination="TH"),
+        Terms(valid_from=1767225600 + i, valid_until=1798761599),
+        Terms("MY", 1767225600, 0, 1000 + i, "kg"),
+    ][i % 4]
+
+
 @dataclass
 class LiveBatch:
     writer: BundleWriter
     tree: MerkleTree
     digests: list[bytes]
     salts: list[bytes]
+    terms: list[Terms]
     signer: Signer
 
 
-def make_batch(signer: Signer, size: int, doc_type_id: int = 2) -> LiveBatch:
+def make_batch(
+    signer: Signer, size: int, doc_type_id: int = 2, terms: list[Terms] | None = None, party: str = "SG"
+) -> LiveBatch:
     digests = [hashlib.sha256(b"doc %d" % i).digest() for i in range(size)]
     salts = new_salts(size)
-    tree = MerkleTree([leaf_hash(doc_type_id, s, d) for s, d in zip(salts, digests, strict=True)])
-    signature = signer.sign(batch_message(tree.root, size, doc_type_id, 31337, REGISTRY))
+    terms = terms if terms is not None else [live_terms(i) for i in range(size)]
+    tree = MerkleTree(leaf_hashes(doc_type_id, salts, digests, terms))
+    signature = signer.sign(batch_message(tree.root, size, doc_type_id, 31337, REGISTRY, party, ISSUER))
     anchor = Anchor.create(
         chain_id=31337,
         registry=REGISTRY.lower(),
@@ -154,11 +296,11 @@ def make_batch(signer: Signer, size: int, doc_type_id: int = 2) -> LiveBatch:
         block_hash="0x" + "AB" * 32,
         block_time=1767225600,
         issuer=bytes.fromhex(ISSUER[2:]),
-        party="SG",
+        party=party,
     )
     batch = Batch.create(tree.root, signature, signer.certificates)
     writer = BundleWriter(batch=batch, anchor=anchor, tree_size=size, doc_type_id=doc_type_id)
-    return LiveBatch(writer, tree, digests, salts, signer)
+    return LiveBatch(writer, tree, digests, salts, terms, signer)
 
 
 def render(live: LiveBatch, position: int, **overrides: Any) -> str:
@@ -170,6 +312,7 @@ def render(live: LiveBatch, position: int, **overrides: Any) -> str:
         "salt": live.salts[position],
         "index": position,
         "path": live.tree.inclusion_proof(position),
+        "terms": live.terms[position],
     }
     fields.update(overrides)
     return live.writer.render(**fields)
@@ -177,8 +320,8 @@ def render(live: LiveBatch, position: int, **overrides: Any) -> str:
 
 @pytest.fixture(scope="module")
 def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
-    paths = init_pki("SG", tmp_path_factory.mktemp("pki"))
-    return Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca])
+    paths = init_pki("SG", tmp_path_factory.mktemp("pki"), valid_from=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    return Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca], check_validity=False)
 
 
 @pytest.fixture(scope="module")
@@ -198,21 +341,25 @@ def test_every_bundle_of_a_batch_loads_and_verifies(live: LiveBatch) -> None:
         assert bundle.to_json() == text == reference_json(bundle)
         assert schema_errors(json.loads(text)) == []
         assert bundle.anchor.registry == REGISTRY and bundle.anchor.issuer == ISSUER
+        assert bundle.terms.terms() == live.terms[index]
+        assert bundle.terms == DocumentTerms.of(live.terms[index])
 
 
 def test_fast_path_equals_model_path(live: LiveBatch) -> None:
-    fast = render(live, 5)
-    bundle = Bundle.from_json(fast)
-    rebuilt = Bundle(
-        media_type=MEDIA_TYPE,
-        document=bundle.document,
-        leaf=bundle.leaf,
-        proof=bundle.proof.model_copy(),
-        batch=bundle.batch,
-        anchor=bundle.anchor,
-    )
-    assert rebuilt == bundle
-    assert rebuilt.to_json() == fast
+    for index in (4, 5, 7):
+        fast = render(live, index)
+        bundle = Bundle.from_json(fast)
+        rebuilt = Bundle(
+            media_type=MEDIA_TYPE,
+            document=bundle.document,
+            terms=DocumentTerms.of(live.terms[index]),
+            leaf=bundle.leaf,
+            proof=bundle.proof.model_copy(),
+            batch=bundle.batch,
+            anchor=bundle.anchor,
+        )
+        assert rebuilt == bundle
+        assert rebuilt.to_json() == fast
 
 
 def test_single_leaf_batch_has_empty_path(signer: Signer) -> None:
@@ -244,7 +391,9 @@ def test_uncatalogued_type_ids_use_the_generic_name(signer: Signer) -> None:
 def test_round_trip_is_exact(
     live: LiveBatch, name: str, index: int, amended: bool, canonicalization: str, media_type: str
 ) -> None:
-    supersedes = Supersedes(root="0x" + "ab" * 32, leaf="0x" + "cd" * 32) if amended else None
+    supersedes = (
+        Supersedes(issuer=OTHER_ISSUER, root="0x" + "ab" * 32, leaf="0x" + "cd" * 32) if amended else None
+    )
     text = render(
         live,
         index,
@@ -259,6 +408,53 @@ def test_round_trip_is_exact(
     assert text == reference_json(bundle)
     assert Bundle.from_json(bundle.to_json()) == bundle
     assert text.isascii() and text.endswith("}\n")
+
+
+@st.composite
+def any_terms(draw: st.DrawFn) -> Terms:
+    """Every shape of terms, edges included: each term open or set, independently."""
+    destination = draw(st.just("") | st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=8))
+    valid_from = draw(st.just(0) | st.sampled_from([1, MAX_TIME]) | st.integers(1, MAX_TIME))
+    valid_until = draw(st.just(0) | st.just(MAX_TIME) | st.integers(max(valid_from, 1), MAX_TIME))
+    quantity = draw(st.just(0) | st.sampled_from([1, MAX_QUANTITY]) | st.integers(1, MAX_QUANTITY))
+    unit = draw(
+        st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=8)
+    )
+    return Terms(
+        destination, valid_from, valid_until, quantity, unit if quantity and draw(st.booleans()) else ""
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(terms=any_terms())
+def test_terms_round_trip_and_are_committed(signer: Signer, terms: Terms) -> None:
+    one = make_batch(signer, 1, terms=[terms])
+    text = render(one, 0)
+    bundle = Bundle.from_json(text)
+    assert bundle.terms.terms() == terms
+    assert bundle.to_json() == text == reference_json(bundle)
+    assert schema_errors(json.loads(text)) == []
+    assert bundle.proof_valid() and bundle.signature_valid()
+    # Every term is written, null when open (never 0 or "").
+    written = json.loads(text)["terms"]
+    assert list(written) == ["destination", "validFrom", "validUntil", "quantity", "unit"]
+    assert written == {
+        "destination": terms.destination or None,
+        "validFrom": terms.valid_from or None,
+        "validUntil": terms.valid_until or None,
+        "quantity": terms.quantity or None,
+        "unit": terms.unit or None,
+    }
+    assert bundle == one.writer.build(
+        name="doc-0.json",
+        media_type="application/json",
+        canonicalization="jcs-rfc8785",
+        digest=one.digests[0],
+        salt=one.salts[0],
+        index=0,
+        path=[],
+        terms=terms,
+    )
 
 
 def test_save_and_load(tmp_path: Path, live: LiveBatch) -> None:
@@ -292,6 +488,35 @@ def test_helpers_detect_tampering(live: LiveBatch) -> None:
     assert not _edit(text, lambda o: o["batch"]["signature"].__setitem__("value", flipped)).signature_valid()
 
 
+def test_the_signature_binds_party_and_issuer_account(live: LiveBatch) -> None:
+    # A root signed for SG's issuer cannot be presented as anchored by another account or party.
+    text = render(live, 9)
+    assert Bundle.from_json(text).signature_valid()
+    for party in ("TH", "SG1", "S"):
+        assert not _edit(text, lambda o, p=party: o["anchor"].__setitem__("party", p)).signature_valid()
+    assert not _edit(text, lambda o: o["anchor"].__setitem__("issuer", OTHER_ISSUER)).signature_valid()
+
+
+def test_terms_cannot_be_changed_without_breaking_the_leaf(live: LiveBatch) -> None:
+    text = render(live, 3)  # destination MY, from 2026-01-01, 1003 kg
+    for edit in (
+        {"destination": "TH"},
+        {"destination": None},
+        {"validFrom": None},
+        {"validFrom": 1767225601},
+        {"validUntil": 1767225600},
+        {"quantity": 1004},
+        {"quantity": MAX_QUANTITY},
+        {"unit": "KG"},
+        {"unit": None},
+    ):
+        with pytest.raises(BundleError, match=r"leaf\.hash does not match"):
+            _edit(text, lambda o, e=edit: o["terms"].update(e))
+    # And an open document cannot gain terms.
+    with pytest.raises(BundleError, match=r"leaf\.hash does not match"):
+        _edit(render(live, 0), lambda o: o["terms"].update(destination="TH"))
+
+
 # --- loader errors ----------------------------------------------------------------------------------
 
 
@@ -306,6 +531,7 @@ def test_helpers_detect_tampering(live: LiveBatch) -> None:
         ('{"mediaType": "application/json"}', "not a proof bundle: mediaType 'application/json'"),
         ('{"mediaType": 1}', "not a proof bundle: mediaType 1"),
         ('{"mediaType": "application/vnd.trustanchor.bundle.v12+json"}', "unsupported bundle version v12"),
+        ('{"mediaType": "application/vnd.trustanchor.bundle.v1+json"}', REISSUE),
         (f'{{"mediaType": "{MEDIA_TYPE}"}}', "document: required field is missing (and 4 more problems)"),
     ],
 )
@@ -353,14 +579,50 @@ def test_loader_messages(data: str | bytes, message: str) -> None:
         (("anchor", "chainId"), 0, "anchor.chainId: Input should be greater than or equal to 1"),
         (("anchor", "blockNumber"), 1 << 64, "anchor.blockNumber: Input should be less than or equal to"),
         (("anchor", "transactionHash"), "0x" + "00" * 31, "anchor.transactionHash: expected 0x and 64"),
-        (("supersedes",), {"root": "0x" + "00" * 32}, "supersedes.leaf: required field is missing"),
+        (("supersedes",), {"root": "0x" + "00" * 32}, "supersedes.issuer: required field is missing"),
+        (
+            ("supersedes",),
+            {"issuer": ISSUER, "root": "0x" + "00" * 32},
+            "supersedes.leaf: required field is missing",
+        ),
+        (
+            ("supersedes",),
+            {"issuer": ISSUER.lower(), "root": "0x" + "00" * 32, "leaf": "0x" + "00" * 32},
+            "supersedes.issuer: address is not EIP-55 checksummed",
+        ),
         (("proof", "tree_size"), 37, "proof.tree_size: unknown field"),
+        (("terms",), None, "terms: Input should be an object"),
+        (("terms",), [], "terms: Input should be an object"),
+        (("terms", "valid_from"), 1, "terms.valid_from: unknown field"),
+        (("terms", "validFrom"), "1767225600", "terms.validFrom: Input should be a valid integer"),
+        (("terms", "validFrom"), -1, "terms.validFrom: Input should be greater than or equal to 1"),
+        (
+            ("terms", "validUntil"),
+            1 << 40,
+            "terms.validUntil: Input should be less than or equal to 1099511627775",
+        ),
+        (("terms", "validUntil"), 1767225599, "terms: validUntil 1767225599 is before validFrom 1767225600"),
+        (("terms", "quantity"), 1.5, "terms.quantity: Input should be a valid integer"),
+        (("terms", "quantity"), True, "terms.quantity: Input should be a valid integer"),
+        (("terms", "quantity"), 0, "terms.quantity: Input should be greater than or equal to 1"),
+        (("terms", "quantity"), 1 << 64, "terms.quantity: Input should be less than or equal to"),
+        (("terms", "unit"), "k g", "terms.unit: expected a unit of 1-8 ASCII letters or digits"),
+        (("terms", "unit"), "kilograms", "terms.unit: expected a unit of 1-8 ASCII letters or digits"),
+        (("terms", "unit"), 7, "terms.unit: Input should be a valid string"),
+        (("terms", "destination"), "my", "terms.destination: expected a party code of 1-8 capital letters or digits, got 'my'"),
+        (("terms", "destination"), "MY-1", "terms.destination: expected a party code of 1-8 capital letters or digits"),
+        (
+            ("terms", "destination"),
+            "MALAYSIA1",
+            "terms.destination: expected a party code of 1-8 capital letters or digits",
+        ),
+        (("terms", "destination"), "ÑY", "terms.destination: expected a party code of 1-8 capital letters or digits"),
     ],
 )
 def test_field_errors_name_the_field(
     live: LiveBatch, path: tuple[str, ...], value: object, message: str
 ) -> None:
-    obj = json.loads(render(live, 4))
+    obj = json.loads(render(live, 3))
     target = obj
     for key in path[:-1]:
         target = target[key]
@@ -370,12 +632,105 @@ def test_field_errors_name_the_field(
     assert message in str(info.value)
 
 
+def test_unit_without_quantity_is_refused(live: LiveBatch) -> None:
+    obj = json.loads(render(live, 0))
+    obj["terms"]["unit"] = "kg"
+    with pytest.raises(BundleError, match="terms: unit 'kg' given without a quantity"):
+        Bundle.from_json(json.dumps(obj))
+
+
 def test_supersedes_may_be_omitted_and_is_then_written_as_null(live: LiveBatch) -> None:
     obj = json.loads(render(live, 4))
     del obj["supersedes"]
     bundle = Bundle.from_json(json.dumps(obj))
     assert bundle.supersedes is None
     assert '"supersedes": null' in bundle.to_json()
+
+
+@pytest.mark.parametrize("terms", [None, {}, {"destination": None}, {"unit": None, "quantity": None}])
+def test_open_terms_may_be_omitted_and_are_then_written_in_full(live: LiveBatch, terms: Any) -> None:
+    text = render(live, 4)
+    obj = json.loads(text)
+    if terms is None:
+        del obj["terms"]
+    else:
+        obj["terms"] = terms
+    bundle = Bundle.from_json(json.dumps(obj))
+    assert bundle.terms == OPEN_TERMS
+    assert bundle.to_json() == text
+    assert schema_errors(obj) == []
+
+
+# Each open term has exactly one written form, null, and a party code has no padding, so that a bundle
+# has one valid serialization (docs/bundle.md). The model also accepts the forms below (anchor/bundle.py
+# DocumentTerms): each gives the same leaf as its canonical form, so none is a forgery, but each breaks
+# to_json(from_json(x)) == x and lets two texts stand for one bundle.
+NON_CANONICAL_TERMS = [
+    ("valid-v2.json", {"validFrom": 0}, "validFrom"),
+    ("valid-v2.json", {"validUntil": 0}, "validUntil"),
+    ("valid-v2.json", {"destination": ""}, "destination"),
+    ("valid-v2.json", {"destination": "   "}, "destination"),
+    ("valid-v2.json", {"unit": ""}, "unit"),
+    ("valid-terms-v2.json", {"destination": " TH"}, "destination"),
+    ("valid-terms-v2.json", {"destination": "TH\u2003"}, "destination"),
+]
+
+
+@pytest.mark.parametrize(("asset", "edit", "field"), NON_CANONICAL_TERMS)
+def test_the_schema_refuses_non_canonical_terms(asset: str, edit: dict[str, Any], field: str) -> None:
+    obj = json.loads((ASSETS / asset).read_text())
+    obj["terms"].update(edit)
+    assert schema_errors(obj), edit
+
+
+@pytest.mark.parametrize(("asset", "edit", "field"), NON_CANONICAL_TERMS)
+def test_the_model_refuses_non_canonical_terms(asset: str, edit: dict[str, Any], field: str) -> None:
+    obj = json.loads((ASSETS / asset).read_text())
+    obj["terms"].update(edit)
+    with pytest.raises(BundleError, match=field):
+        Bundle.from_json(json.dumps(obj))
+
+
+@pytest.mark.parametrize(
+    ("terms", "accepted"),
+    [
+        ({"destination": "ABCDEFGH"}, True),
+        ({"destination": "ABCDEFGHI"}, False),
+        ({"destination": "th"}, False),
+        ({"destination": 1}, False),
+        ({"validFrom": 1, "validUntil": 1}, True),
+        ({"validFrom": MAX_TIME}, True),
+        ({"validFrom": MAX_TIME + 1}, False),
+        ({"validFrom": -1}, False),
+        ({"quantity": 1}, True),
+        ({"quantity": MAX_QUANTITY, "unit": "ABCDEFGH"}, True),
+        ({"quantity": MAX_QUANTITY + 1}, False),
+        ({"quantity": -1}, False),
+        ({"quantity": "1"}, False),
+        ({"quantity": 3, "unit": "kg"}, True),
+        ({"quantity": 3, "unit": "kg/h"}, False),
+        ({"quantity": 3, "unit": "ABCDEFGHI"}, False),
+        ({"unit": "kg"}, False),
+        ({"unit": "kg", "quantity": None}, False),
+        ({"extra": None}, False),
+    ],
+)
+def test_schema_and_model_agree_on_the_shape_of_terms(
+    signer: Signer, terms: dict[str, Any], accepted: bool
+) -> None:
+    # Loaded for real: a bundle whose leaf commits to exactly these terms, if they are valid ones. (Not
+    # in the table: 1.0 for an integer, which JSON Schema's "integer" accepts and readers must refuse.)
+    obj = json.loads((ASSETS / "valid-v2.json").read_text())
+    obj["terms"] = terms
+    assert (not schema_errors(obj)) == accepted, schema_errors(obj)
+    try:
+        model = DocumentTerms.model_validate_json(json.dumps(terms), by_alias=True, by_name=False)
+    except ValueError:
+        assert not accepted
+        return
+    assert accepted
+    one = make_batch(signer, 1, terms=[model.terms()])
+    assert Bundle.from_json(render(one, 0)).terms == model
 
 
 # --- writer -------------------------------------------------------------------------------------------
@@ -389,6 +744,15 @@ def test_writer_refuses_a_signature_for_another_registry_or_size(live: LiveBatch
         BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=36, doc_type_id=2)
     with pytest.raises(BundleError, match="batch signature does not verify"):
         BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=37, doc_type_id=3)
+
+
+@pytest.mark.parametrize("update", [{"party": "TH"}, {"issuer": OTHER_ISSUER}])
+def test_writer_refuses_a_signature_for_another_party_or_issuer(
+    live: LiveBatch, update: dict[str, str]
+) -> None:
+    anchor = live.writer.anchor.model_copy(update=update)
+    with pytest.raises(BundleError, match=r"batch signature does not verify .* party and issuer account"):
+        BundleWriter(batch=live.writer.batch, anchor=anchor, tree_size=37, doc_type_id=2)
 
 
 @pytest.mark.parametrize(
@@ -409,7 +773,7 @@ def test_writer_checks_outside_inputs(live: LiveBatch, overrides: dict[str, Any]
 
 
 def test_build_gives_the_same_bundle_as_render(live: LiveBatch) -> None:
-    for index in (0, 17, 36):
+    for index in (0, 17, 35, 36):
         fields: dict[str, Any] = {
             "name": f"d{index}.xml",
             "media_type": "application/xml",
@@ -418,6 +782,7 @@ def test_build_gives_the_same_bundle_as_render(live: LiveBatch) -> None:
             "salt": live.salts[index],
             "index": index,
             "path": live.tree.inclusion_proof(index),
+            "terms": live.terms[index],
         }
         built = live.writer.build(**fields)
         text = live.writer.render(**fields)
@@ -428,6 +793,14 @@ def test_build_gives_the_same_bundle_as_render(live: LiveBatch) -> None:
         live.writer.build(**{**fields, "name": "a/b"})
 
 
+def test_the_writer_writes_what_it_is_given_for_the_leaf(live: LiveBatch) -> None:
+    # The leaf is computed from the terms given: wrong terms give a leaf that is not in the tree.
+    text = render(live, 1, terms=Terms(destination="MY"))
+    bundle = Bundle.from_json(text)
+    assert bundle.terms.destination == "MY"
+    assert not bundle.proof_valid()
+
+
 def test_writer_rejects_out_of_range_batch_values(live: LiveBatch) -> None:
     with pytest.raises(BundleError, match="document type id"):
         BundleWriter(batch=live.writer.batch, anchor=live.writer.anchor, tree_size=37, doc_type_id=64)
@@ -436,8 +809,9 @@ def test_writer_rejects_out_of_range_batch_values(live: LiveBatch) -> None:
 
 
 def test_writer_accepts_a_precomputed_leaf_hash(live: LiveBatch) -> None:
-    precomputed = render(live, 6, leaf_hash=live.tree.leaf(6))
-    assert precomputed == render(live, 6)
+    for index in (6, 7):
+        precomputed = render(live, index, leaf_hash=live.tree.leaf(index))
+        assert precomputed == render(live, index)
 
 
 def test_checksum_address_eip55_vectors() -> None:
@@ -455,7 +829,7 @@ def test_checksum_address_eip55_vectors() -> None:
 
 @pytest.mark.slow
 def test_fast_path_cost_per_bundle(live: LiveBatch, signer: Signer) -> None:
-    big = make_batch(signer, 100_000)
+    big = make_batch(signer, 100_000, terms=[NO_TERMS] * 100_000)
     proofs = [big.tree.inclusion_proof(i) for i in range(5_000)]
     best = float("inf")
     for _ in range(3):
@@ -472,3 +846,8 @@ def test_deeply_nested_garbage_is_refused_before_parsing() -> None:
 
     with pytest.raises(BundleError, match="too many nested"):
         Bundle.from_json("[" * 200_000)
+
+
+def test_braces_in_the_document_name_are_not_nesting(live: LiveBatch) -> None:
+    text = render(live, 0, name="{" * 255)
+    assert Bundle.from_json(text).document.name == "{" * 255

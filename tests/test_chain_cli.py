@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,10 +13,10 @@ from eth_account import Account
 from anchor._internal import anvil
 from anchor._internal.anvil import rpc
 from anchor.accounts import dev_account
+from anchor.cacert import ca_id
 from anchor.chain import connect
 from anchor.cli.main import main
 from anchor.config import ChainConfig, load_config
-from anchor.cacert import ca_id
 from anchor.deploy import deploy
 from anchor.errors import ChainError, ConfigError
 from anchor.registry import Registries

@@ -35,6 +35,10 @@ VALID_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 NOW = VALID_FROM + dt.timedelta(days=1)
 ROOT = bytes(range(32))
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+PARTY = "SG"
+ISSUER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+OTHER_ISSUER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+KNOWN_MESSAGE_SHA256 = "9d19a0415a2b33795f2d182b033681fb086f20dcec1307c4c3f2d8264a90cf38"
 
 
 def load(path: Path) -> x509.Certificate:
@@ -62,54 +66,99 @@ def th(tmp_path_factory: pytest.TempPathFactory) -> PkiPaths:
 
 
 def test_batch_message_layout() -> None:
-    msg = batch_message(ROOT, 1000, 3, 31337, REGISTRY)
+    msg = batch_message(ROOT, 1000, 3, 31337, REGISTRY, PARTY, ISSUER)
     assert msg == (
-        b"TrustAnchor/batch/v1\x00"
+        b"TrustAnchor/batch/v2\x00"
         + ROOT
         + (1000).to_bytes(8, "big")
         + b"\x03"
         + (31337).to_bytes(8, "big")
         + bytes.fromhex(REGISTRY[2:])
+        + b"SG\x00\x00\x00\x00\x00\x00"
+        + bytes.fromhex(ISSUER[2:])
     )
-    assert len(msg) == 21 + 32 + 8 + 1 + 8 + 20
-    # Frozen known answer, written out byte by byte, so a layout change cannot slip through.
+    assert len(msg) == 21 + 32 + 8 + 1 + 8 + 20 + 8 + 20 == 118
+    # Frozen known answer (docs/bundle.md), written out byte by byte, so a layout change cannot slip through.
     assert msg.hex() == (
-        "5472757374416e63686f722f62617463682f763100"  # "TrustAnchor/batch/v1\0"
+        "5472757374416e63686f722f62617463682f763200"  # "TrustAnchor/batch/v2\0"
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"  # root
         "00000000000003e8"  # tree size 1000
         "03"  # document type id
         "0000000000007a69"  # chain id 31337
         "5fbdb2315678afecb367f032d93f642f64180aa3"  # registry
+        "5347000000000000"  # party "SG"
+        "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # issuer account
     )
+    assert hashlib.sha256(msg).hexdigest() == KNOWN_MESSAGE_SHA256
 
 
 def test_batch_message_binds_every_field() -> None:
-    base = batch_message(ROOT, 10, 3, 1, REGISTRY)
-    assert batch_message(ROOT[::-1], 10, 3, 1, REGISTRY) != base
-    assert batch_message(ROOT, 11, 3, 1, REGISTRY) != base
-    assert batch_message(ROOT, 10, 4, 1, REGISTRY) != base
-    assert batch_message(ROOT, 10, 3, 2, REGISTRY) != base
-    assert batch_message(ROOT, 10, 3, 1, "0x" + "11" * 20) != base
-    assert batch_message(ROOT, 10, 3, 1, bytes.fromhex(REGISTRY[2:])) == base
-    assert batch_message(ROOT, 10, 3, 1, REGISTRY.lower()) == base
+    base = batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, ISSUER)
+    assert batch_message(ROOT[::-1], 10, 3, 1, REGISTRY, PARTY, ISSUER) != base
+    assert batch_message(ROOT, 11, 3, 1, REGISTRY, PARTY, ISSUER) != base
+    assert batch_message(ROOT, 10, 4, 1, REGISTRY, PARTY, ISSUER) != base
+    assert batch_message(ROOT, 10, 3, 2, REGISTRY, PARTY, ISSUER) != base
+    assert batch_message(ROOT, 10, 3, 1, "0x" + "11" * 20, PARTY, ISSUER) != base
+    assert batch_message(ROOT, 10, 3, 1, bytes.fromhex(REGISTRY[2:]), PARTY, ISSUER) == base
+    assert batch_message(ROOT, 10, 3, 1, REGISTRY.lower(), PARTY, ISSUER) == base
+    assert batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, bytes.fromhex(ISSUER[2:])) == base
+    assert batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, ISSUER.lower()) == base
+
+
+@pytest.mark.parametrize("party", ["TH", "S", "SG1", "SGSGSGSG", "GS"])
+def test_batch_message_binds_the_party(party: str) -> None:
+    # A root signed for SG's issuer cannot be presented as anchored for another party.
+    base = batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, ISSUER)
+    other = batch_message(ROOT, 10, 3, 1, REGISTRY, party, ISSUER)
+    assert other != base
+    assert len(other) == len(base)  # fixed width: no party's bytes run into the issuer's
+    assert other[90:98] == party.encode().ljust(8, b"\x00")
+
+
+@pytest.mark.parametrize("issuer", [OTHER_ISSUER, "0x" + "00" * 20, bytes(20), b"\xff" * 20])
+def test_batch_message_binds_the_issuer_account(issuer: str | bytes) -> None:
+    # Nor as anchored by another account (a root copied from the mempool and anchored by someone else).
+    base = batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, ISSUER)
+    other = batch_message(ROOT, 10, 3, 1, REGISTRY, PARTY, issuer)
+    assert other != base
+    assert other[:98] == base[:98]
+    raw = issuer if isinstance(issuer, bytes) else bytes.fromhex(issuer[2:])
+    assert other[98:] == raw
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((ROOT[:31], 1, 0, 1, REGISTRY), "root must be 32 bytes"),
-        ((ROOT, 0, 0, 1, REGISTRY), "tree size"),
-        ((ROOT, 1 << 64, 0, 1, REGISTRY), "tree size"),
-        ((ROOT, 1, 64, 1, REGISTRY), "document type id"),
-        ((ROOT, 1, 0, 0, REGISTRY), "chain id"),
-        ((ROOT, 1, 0, 1 << 64, REGISTRY), "chain id"),
-        ((ROOT, 1, 0, 1, "0x1234"), "registry address"),
-        ((ROOT, 1, 0, 1, b"\x00" * 19), "registry address"),
+        ((ROOT[:31], 1, 0, 1, REGISTRY, PARTY, ISSUER), "root must be 32 bytes"),
+        ((ROOT, 0, 0, 1, REGISTRY, PARTY, ISSUER), "tree size"),
+        ((ROOT, 1 << 64, 0, 1, REGISTRY, PARTY, ISSUER), "tree size"),
+        ((ROOT, 1, 64, 1, REGISTRY, PARTY, ISSUER), "document type id"),
+        ((ROOT, 1, 0, 0, REGISTRY, PARTY, ISSUER), "chain id"),
+        ((ROOT, 1, 0, 1 << 64, REGISTRY, PARTY, ISSUER), "chain id"),
+        ((ROOT, 1, 0, 1, "0x1234", PARTY, ISSUER), "registry address"),
+        ((ROOT, 1, 0, 1, b"\x00" * 19, PARTY, ISSUER), "registry address"),
+        ((ROOT, 1, 0, 1, REGISTRY, "", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, "ABCDEFGHI", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, "S G", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, "SG\x00", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, "S-G", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, "ŞG", ISSUER), "party must be 1-8 ASCII capital letters or digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, "0x1234"), "address must be 0x followed by 40 hex digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, ISSUER[:-1] + "g"), "address must be 0x followed by 40 hex digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, ISSUER[2:]), "address must be 0x followed by 40 hex digits"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, b"\x00" * 19), "address must be 20 bytes, got 19"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, b"\x00" * 32), "address must be 20 bytes, got 32"),
+        ((ROOT, 1, 0, 1, REGISTRY, PARTY, b""), "address must be 20 bytes, got 0"),
     ],
 )
 def test_batch_message_rejects(args: tuple[Any, ...], message: str) -> None:
     with pytest.raises(SigningError, match=message):
         batch_message(*args)
+
+
+def test_a_bad_issuer_account_is_named_as_such() -> None:
+    with pytest.raises(SigningError, match="issuer"):
+        batch_message(ROOT, 1, 0, 1, REGISTRY, PARTY, "0x1234")
 
 
 # --- signing and verifying ----------------------------------------------------------------------------
@@ -130,13 +179,21 @@ def test_sign_and_verify_round_trip(pki: tuple[str, PkiPaths]) -> None:
     ):
         assert signer.alg == EXPECTED_ALG[key_type]
         assert signer.certificates == [load(paths.signer_cert), load(paths.issuing_ca)]
-        msg = batch_message(ROOT, 5, 2, 1, REGISTRY)
+        msg = batch_message(ROOT, 5, 2, 1, REGISTRY, PARTY, ISSUER)
         sig = signer.sign(msg)
         assert sig.alg == signer.alg
         cert = signer.certificate
         assert verify_signature(cert, sig.alg, sig.value, msg)
         assert not verify_signature(cert, sig.alg, sig.value, msg + b"\x00")
-        assert not verify_signature(cert, sig.alg, sig.value, batch_message(ROOT, 6, 2, 1, REGISTRY))
+        assert not verify_signature(
+            cert, sig.alg, sig.value, batch_message(ROOT, 6, 2, 1, REGISTRY, PARTY, ISSUER)
+        )
+        assert not verify_signature(
+            cert, sig.alg, sig.value, batch_message(ROOT, 5, 2, 1, REGISTRY, "TH", ISSUER)
+        )
+        assert not verify_signature(
+            cert, sig.alg, sig.value, batch_message(ROOT, 5, 2, 1, REGISTRY, PARTY, OTHER_ISSUER)
+        )
         assert not verify_signature(cert, sig.alg, bytes(len(sig.value)), msg)
         assert not verify_signature(cert, sig.alg, b"", msg)
         other = [a for a in EXPECTED_ALG.values() if a != sig.alg]
@@ -145,7 +202,7 @@ def test_sign_and_verify_round_trip(pki: tuple[str, PkiPaths]) -> None:
 
 
 def test_signature_from_another_key_fails(sg: PkiPaths, th: PkiPaths) -> None:
-    msg = batch_message(ROOT, 5, 2, 1, REGISTRY)
+    msg = batch_message(ROOT, 5, 2, 1, REGISTRY, PARTY, ISSUER)
     sig = Signer.from_pem(sg.signer_key, sg.signer_cert, check_validity=False).sign(msg)
     assert verify_signature(load(sg.signer_cert), sig.alg, sig.value, msg)
     assert not verify_signature(load(th.signer_cert), sig.alg, sig.value, msg)
@@ -366,7 +423,7 @@ def test_a_certificate_whose_issuer_name_does_not_parse_is_a_pki_error() -> None
     # pyca parses names lazily: a forged certificate can load and still fail when its issuer is read,
     # which the chain validation's error message does (found by tests/test_bundle_fuzz.py).
     assets = Path(__file__).parent / "assets" / "bundles"
-    bundle = json.loads((assets / "valid-v1.json").read_text())
+    bundle = json.loads((assets / "valid-v2.json").read_text())
     ders = [base64.b64decode(c) for c in bundle["batch"]["certificates"]]
     leaf = x509.load_der_x509_certificate(ders[0])
     start = ders[0].index(leaf.issuer.public_bytes())
@@ -381,6 +438,34 @@ def test_a_certificate_whose_issuer_name_does_not_parse_is_a_pki_error() -> None
         try:
             cert.issuer.rfc4514_string()
         except ValueError:
+            forged = cert
+            break
+    assert forged is not None
+    root = x509.load_pem_x509_certificate((assets / "vector-root-ca.pem").read_bytes())
+    at = dt.datetime.fromtimestamp(bundle["anchor"]["blockTime"], dt.UTC)
+    intermediates = [x509.load_der_x509_certificate(d) for d in ders[1:]]
+    with pytest.raises(PKIError, match="issued by an unreadable name"):
+        validate_chain(forged, intermediates, [root], at)
+
+
+def test_a_certificate_whose_issuer_name_has_a_bit_string_attribute_is_a_pki_error() -> None:
+    assets = Path(__file__).parent / "assets" / "bundles"
+    bundle = json.loads((assets / "valid-v2.json").read_text())
+    ders = [base64.b64decode(c) for c in bundle["batch"]["certificates"]]
+    leaf = x509.load_der_x509_certificate(ders[0])
+    start = ders[0].index(leaf.issuer.public_bytes())
+    forged = None
+    for i in range(start, start + len(leaf.issuer.public_bytes())):
+        if ders[0][i] not in (0x0C, 0x13):  # UTF8String, PrintableString
+            continue
+        candidate = bytearray(ders[0])
+        candidate[i] = 0x03  # BIT STRING, which pyca allows only for x500UniqueIdentifier
+        try:
+            cert = x509.load_der_x509_certificate(bytes(candidate))
+            cert.issuer  # noqa: B018
+        except ValueError:
+            continue
+        except TypeError:
             forged = cert
             break
     assert forged is not None

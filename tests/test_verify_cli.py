@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from anchor.cli.main import main
-from tests.conftest import World, free_port
 from anchor.leaf import Terms
+from tests.conftest import World, free_port
 from tests.issuing_helpers import CONSUMER_INDEX, Scenario, build_scenario
 
 # The CLI needs a node: only the anvil backend of the `world` fixture.
