@@ -29,7 +29,7 @@ MNEMONIC = "test test test test test test test test test test test junk"
 class Bench:
     chain: Chain
     reg: Registries
-    accounts: list[LocalAccount]  # 0 deployer, 1 SG admin, 2 TH admin, 4 SG issuing agency
+    accounts: list[LocalAccount]  # 0 deployer, 1 SG admin, 2 TH admin, 4 SG issuing agency, 6-7 spare
     tmp: Path  # removed with the chain
 
     def sg_issuer(self) -> Signer:
@@ -52,7 +52,7 @@ def private_chain(*anvil_args: str) -> Iterator[Bench]:
     try:
         url = node.url
         chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
-        accounts = [dev_account(MNEMONIC, i) for i in range(6)]
+        accounts = [dev_account(MNEMONIC, i) for i in range(8)]
         manifest = deploy(
             chain, accounts[0], [("SG", accounts[1].address), ("TH", accounts[2].address)], 1, 3600
         )
