@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import openapi, problems
+from . import docs_page, openapi, problems
 from .crash import CrashPoints
 from .fastpath import VerifyFastPath
-from .limits import BodyLimit, SecurityHeaders
+from .limits import CloseUnread, SecurityHeaders
 from .routers import apikeys, audit, health, issuing, registry, verifying
 from .services import Services, build_services
 from .settings import ServiceSettings
@@ -44,18 +44,20 @@ def create_app(settings: ServiceSettings, *, crash: CrashPoints | None = None) -
         version="1.0.0",
         description=_DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        docs_url=None,  # our own page (api/docs_page.py): FastAPI's loads Swagger UI from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.services = services
     problems.install(app)
     openapi.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-
+    docs_page.install(app, STATIC)
+    # Body limits and the key check before the body are the routes' own (api/gate.py): each knows its
+    # limit and roles. Middlewares run last-added first: CloseUnread sees every answer.
     app.add_middleware(SecurityHeaders)
     if settings.verify_fast_path:
         app.add_middleware(VerifyFastPath, services=services)
+    app.add_middleware(CloseUnread)
 
     for router in (
         issuing.router,

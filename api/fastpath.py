@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .deps import VERIFY_ROLES, authorize
+from .deps import VERIFY_ROLES, api_key, authorize
+from .limits import check_content_length, limited
 from .problems import ApiError, api_error_response, unexpected_response, validation_response
 from .routers.verifying import verify_json
 from .services import Services
@@ -37,16 +38,15 @@ class VerifyFastPath:
 
     async def _verify(self, scope: Scope, receive: Receive, send: Send) -> None:
         arrived = time.monotonic()
-        headers = {k: v for k, v in scope["headers"]}
+        headers = scope["headers"]
         response: Response
         try:
-            key = headers.get(b"x-api-key", b"").decode("latin-1")
-            if not key:
-                scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-                key = token.strip() if scheme.lower() == "bearer" else ""
-            principal = authorize(self.services, key or None, VERIFY_ROLES, public=True)
-            body = await self._body(headers, receive)
-            ctype = headers.get(b"content-type", b"").decode("latin-1")
+            # The key first: a caller without one is answered before any of the body is read.
+            principal = authorize(self.services, api_key(headers), VERIFY_ROLES, public=True)
+            limit = self.services.settings.max_request_bytes
+            check_content_length(headers, limit)
+            body = await _body(limited(receive, limit))
+            ctype = next((v for k, v in headers if k == b"content-type"), b"").decode("latin-1")
             result = await verify_json(self.services, principal, ctype, body, arrived)
             response = Response(_encode(result).encode(), media_type="application/json")
         except ApiError as e:
@@ -58,22 +58,13 @@ class VerifyFastPath:
         response.headers["X-Content-Type-Options"] = "nosniff"
         await response(scope, receive, send)
 
-    async def _body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
-        limit = self.services.settings.max_request_bytes
-        too_large = ApiError(413, "CONTENT_TOO_LARGE", f"the request body is larger than {limit} bytes")
-        announced = headers.get(b"content-length")
-        if announced is not None and (not announced.isdigit() or int(announced) > limit):
-            raise too_large
-        chunks = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ApiError(400, "BAD_REQUEST", "the client went away")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ApiError(400, "BAD_REQUEST", "the client went away")
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)

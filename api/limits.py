@@ -1,89 +1,110 @@
-"""Pure ASGI middlewares: the request size limit and security headers.
+"""Request body limits, closing connections whose body is refused, and security headers.
 
-The size limit answers 413 CONTENT_TOO_LARGE to a Content-Length beyond `max_request_bytes` before
-reading anything; a streamed (chunked) body is read up to the limit before the app sees it. Security
-headers: a strict Content-Security-Policy on the page (no inline script or style), nosniff everywhere.
+A body is counted as it streams in (`limited`), so a Content-Length that lies, or chunked transfer with
+none, meets the same limit as an honest one: 413 CONTENT_TOO_LARGE as soon as the count passes it, with
+at most the limit held in memory. Which limit applies is the route's (api/gate.py): JSON bodies get
+`max_request_bytes`, the multipart upload routes `max_upload_bytes`.
+
+An answer given before the request's body has been read (a missing key, a body too large) closes the
+connection (`CloseUnread`): otherwise the server would go on receiving the rest of the body just to
+keep the connection alive.
+
+Security headers: a strict Content-Security-Policy on every HTML page (the verification page and the
+API docs alike: scripts, styles and connections from this origin only), nosniff everywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from anchor.canonical import check_json_nesting
-from anchor.errors import DocumentError
+from .problems import ApiError
 
-from .problems import ApiError, problem_response
+F = TypeVar("F", bound=Callable[..., Any])
+_UPLOAD_ATTR = "_trustanchor_upload"
 
 
-class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+def upload_route(endpoint: F) -> F:
+    """Mark a route whose body is a multipart upload: it gets `max_upload_bytes` instead of the JSON
+    limit (apply below the router's decorator)."""
+    setattr(endpoint, _UPLOAD_ATTR, True)
+    return endpoint
+
+
+def is_upload_route(endpoint: Callable[..., Any]) -> bool:
+    return bool(getattr(endpoint, _UPLOAD_ATTR, False))
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "CONTENT_TOO_LARGE", f"the request body is larger than {limit} bytes")
+
+
+def check_content_length(headers: Iterable[tuple[bytes, bytes]], limit: int) -> None:
+    """Refuse an announced length beyond `limit` before reading any of the body."""
+    for name, value in headers:
+        if name == b"content-length":
+            if not value.isdigit():
+                raise ApiError(400, "BAD_REQUEST", "invalid Content-Length")
+            if int(value) > limit:
+                raise too_large(limit)
+
+
+def limited(receive: Receive, limit: int) -> Receive:
+    """`receive` that raises 413 once the body it has passed on exceeds `limit` bytes."""
+    size = 0
+
+    async def receive_limited() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise too_large(limit)
+        return message
+
+    return receive_limited
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"", b"0")):
+            return True
+    return False
+
+
+class CloseUnread:
+    """Add `Connection: close` to an answer that starts before the request's body was fully received.
+
+    The server then closes the connection after the answer instead of reading (and discarding) the rest
+    of the body: a client that was refused cannot make it receive megabytes for nothing. The answer is
+    sent before the close, so a client that reads it when its write fails (as httpx does) gets it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
-
-    def _too_large(self) -> ApiError:
-        return ApiError(413, "CONTENT_TOO_LARGE", f"the request body is larger than {self.max_bytes} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not _has_body(scope):
             await self.app(scope, receive, send)
             return
-        announced: int | None = None
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                announced = int(value) if value.isdigit() else -1
-        if announced is not None and (announced < 0 or announced > self.max_bytes):
-            err = (
-                self._too_large() if announced > 0 else ApiError(400, "BAD_REQUEST", "invalid Content-Length")
-            )
-            await problem_response(err.status, err.code, err.detail)(scope, receive, send)
-            return
-        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE") or (
-            announced is not None and not _is_json(scope)
-        ):
-            await self.app(scope, receive, send)  # the server holds the body to its announced length
-            return
-        # A streamed (chunked) body, or any JSON body: read it up to the limit before the app sees it.
-        chunks: list[bytes] = []
-        size = 0
-        while True:
+        complete = False
+
+        async def receive_tracked() -> Message:
+            nonlocal complete
             message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                err = self._too_large()
-                await problem_response(err.status, err.code, err.detail)(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        if _is_json(scope):
-            # FastAPI parses JSON bodies with json.loads: bound the nesting first (see check_json_nesting).
-            try:
-                check_json_nesting(body)
-            except DocumentError as e:
-                await problem_response(422, "INVALID_JSON", str(e))(scope, receive, send)
-                return
-        replayed = False
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                complete = True
+            return message
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+        async def send_closing(message: Message) -> None:
+            if message["type"] == "http.response.start" and not complete:
+                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            await send(message)
 
-        await self.app(scope, replay, send)
-
-
-def _is_json(scope: Scope) -> bool:
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            return b"json" in value.lower()
-    return False
+        await self.app(scope, receive_tracked, send_closing)
 
 
 _CSP = (
@@ -100,13 +121,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")).startswith("/v1/docs")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                if headers.get("content-type", "").startswith("text/html") and not docs:
+                if headers.get("content-type", "").startswith("text/html"):
                     headers.setdefault("Content-Security-Policy", _CSP)
                     headers.setdefault("Referrer-Policy", "no-referrer")
             await send(message)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("trustanchor.api")
@@ -180,6 +181,11 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(status, code, detail, headers=getattr(exc, "headers", None))
 
 
+async def _disconnect_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Nobody is left to read this answer; it only keeps a client hanging up mid-body out of the error log.
+    return problem_response(400, "BAD_REQUEST", "the client went away before sending the whole request")
+
+
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return unexpected_response(request.method, request.url.path, exc)
 
@@ -188,6 +194,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(ClientDisconnect, _disconnect_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
 
 

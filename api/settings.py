@@ -66,7 +66,11 @@ class ServiceSettings(BaseSettings):
     reorg_window_blocks: int = Field(default=64, ge=1, le=10_000)
     poll_interval_ms: int = Field(default=100, ge=5, le=60_000)
 
-    max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Request bodies are held in memory up to these limits (counted as they arrive, whatever the
+    # Content-Length says): JSON bodies stay small; large documents go through the multipart routes
+    # (/v1/documents/upload, /v1/verify/upload), whose files are spooled to disk as they stream in.
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # JSON and every other body
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)  # multipart/form-data uploads
     max_document_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
     max_documents_per_request: int = Field(default=10_000, ge=1)
     max_wait_seconds: float = Field(default=60.0, ge=0)

@@ -13,9 +13,8 @@ import json
 import secrets
 import sys
 
-from cryptography.hazmat.primitives.serialization import Encoding
-
 from benchlib import private_chain
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from anchor.cacert import read_ca_certificate
 from anchor.doctypes import ALL_TYPES_MASK, DOCUMENT_TYPES

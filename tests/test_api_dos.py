@@ -209,7 +209,7 @@ def test_body_within_the_limit_works_and_large_documents_use_the_upload(env: Api
         # ... and is verified the same way (its verification runs off the event loop).
         files = [
             ("document", ("big-scan.pdf", big, "application/pdf")),
-            ("bundle", ("big-scan.pdf.bundle.json", json.dumps(view["bundle"]), "application/json")),
+            ("bundle", ("big-scan.pdf.bundle.json", json.dumps(view["bundle"]).encode(), "application/json")),
         ]
         verdict = client.post("/v1/verify/upload", files=files, headers=env.headers(Role.VERIFIER, "TH"))
         assert verdict.status_code == 200 and verdict.json()["verdict"] == "VALID", verdict.text

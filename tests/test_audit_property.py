@@ -231,6 +231,7 @@ OPS = st.tuples(
             "anchor",
             "anchor",
             "copy_root",
+            "copy_root",  # use is per leaf: uses through a copy and through the original share it
             "revoke_batch",
             "revoke_doc",
             "supersede",

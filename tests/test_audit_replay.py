@@ -135,7 +135,7 @@ def test_point_in_time_answers_match_the_contracts_time_queries(scenario: Scenar
                         assert snap.recognition_at(r, i, when) == got, (label, r, i, when)
             for party in snap.party_order:
                 assert snap.is_member_at(party, when) == t.is_member_at(party, when, block=block)
-        for issuer, root, leaf in snap.documents:
+        for issuer, root, leaf in snap.known_documents():
             for when in times[:: max(1, len(times) // 8)]:
                 chain_state = call(w.reg.documents, "documentStateAt", issuer, root, leaf, when)
                 assert list(snap.document_state_at(issuer, root, leaf, when)) == list(chain_state)
@@ -178,7 +178,7 @@ def test_consistency_sample_is_reproducible_and_stated(scenario: Scenario) -> No
     a = check_consistency(src, snap, sample=3)
     b = check_consistency(src, snap, sample=3)
     assert a.sampled and a.document_entities_checked == 3 and a.seed == b.seed and a.calls == b.calls
-    assert a.document_entities_total == len(snap.batches) + len(snap.documents)
+    assert a.document_entities_total == len(snap.batches) + len(snap.known_documents())
     assert "random sample of 3" in a.describe()
     c = check_consistency(src, snap, sample=3, seed=a.seed + 1)  # type: ignore[operator]
     assert c.ok and c.seed == a.seed + 1  # type: ignore[operator]
@@ -221,6 +221,8 @@ def test_findings_explain_backdating_suspension_and_governance(scenario: Scenari
     removal = gov[1]
     assert removal.details["issuersRevoked"] == [scenario.issuers["D"].address.lower()]
     assert removal.details["consumersRevoked"] == [scenario.accounts["MY-consumer"].address.lower()]
+    assert removal.details["recognitionsEnded"] == ["MY->SG", "TH->MY"]
+    assert removal.details["adminChangesClosed"] == []
     # MY approved before it left and again once readmitted: only the second approval counted.
     one_time = gov[-1]
     assert one_time.details["approvalsCounted"] == ["MY", "SG", "TH"]
@@ -252,17 +254,42 @@ def test_fold_state_details(scenario: Scenario) -> None:
     assert b0.revoked_at and b0.revoke_reason == 1 and b0.party == "SG"
     assert b0.revoked_by == w.sg.address.lower()
     a0 = scenario.batches["A0"]
-    consumed = snap.documents[(a0.issuer.address.lower(), a0.root, a0.leaf(1))]
+    # Use is kept per leaf, naming the batch it went through; nothing about it is kept per document.
+    consumed = snap.usage[a0.leaf(1)]
     assert consumed.consumed_by == "TH" and consumed.consumed_at == scenario.times["consumed"]
     assert consumed.consumer_account == scenario.accounts["TH-consumer"].address.lower()
+    assert consumed.consumed_batch == (a0.issuer.address.lower(), a0.root)
+    assert (a0.issuer.address.lower(), a0.root, a0.leaf(1)) not in snap.documents
     assert len(snap.batches) == 14
     # Endorsements: 3 + 2, then consume() endorses the remaining 5; the other document 3 of 8.
     q0 = scenario.batches["Q0"]
-    used = snap.documents[(q0.issuer.address.lower(), q0.root, q0.leaf(0))]
+    used = snap.usage[q0.leaf(0)]
     assert [e.amount for e in used.endorsements] == [3, 2, 5] and used.endorsed == used.quantity == 10
     assert used.consumed_at == used.endorsements[-1].time
-    partial = snap.documents[(q0.issuer.address.lower(), q0.root, q0.leaf(1))]
+    assert used.batches == [(q0.issuer.address.lower(), q0.root)]
+    partial = snap.usage[q0.leaf(1)]
     assert (partial.endorsed, partial.quantity, partial.consumed_at) == (3, 8, 0)
+    # Every document the history names: revoked A1/0, superseded A0/2, and the three used leaves.
+    assert set(snap.known_documents()) == {
+        (a0.issuer.address.lower(), a0.root, a0.leaf(1)),
+        (a0.issuer.address.lower(), a0.root, a0.leaf(2)),
+        (a0.issuer.address.lower(), scenario.batches["A1"].root, scenario.batches["A1"].leaf(0)),
+        (q0.issuer.address.lower(), q0.root, q0.leaf(0)),
+        (q0.issuer.address.lower(), q0.root, q0.leaf(1)),
+    }
+    # MY's removal ended the recognitions given to it and by it (TH->MY, MY->SG), in the history.
+    ended = {(r, i): h[-1] for (r, i), h in snap.recognition.items() if any(e.ended_by for e in h)}
+    assert set(ended) == {("TH", "MY"), ("MY", "SG")}
+    th_my = snap.recognition[("TH", "MY")]
+    assert [(e.doc_types, e.ended_by) for e in th_my] == [(bit(PERMIT), ""), (0, "MY")]
+    removed_at = snap.parties["MY"].membership[1].at
+    assert th_my[-1].effective_at == th_my[-1].recorded_at == removed_at
+    # Recognized anew after the readmission: from nothing, not from the mask before the removal.
+    my_sg = snap.recognition[("MY", "SG")]
+    assert [(e.old_doc_types, e.doc_types, e.ended_by) for e in my_sg[-2:]] == [
+        (bit(PERMIT), 0, "MY"),
+        (0, bit(PERMIT), ""),
+    ]
     # MY's removal revoked its issuer for good (reason 255) and dropped its consumer; readmission
     # restored neither, and the consumer was granted afresh.
     d = snap.issuers[scenario.issuers["D"].address.lower()]
@@ -357,7 +384,7 @@ def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) 
     checks = _Checks(src, snap)
     items = list(checks.trust_registry())
     items += [c for key in snap.batches for c in checks.batch(key)]
-    items += [c for key in snap.documents for c in checks.document(key)]
+    items += [c for key in snap.known_documents() for c in checks.document(key)]
     names = {fast.name for _, _, fast, _, _ in items}
     assert {
         "batch",
@@ -404,7 +431,12 @@ def test_observations_survive_the_canonical_round_trip(scenario: Scenario) -> No
     fold.apply(Event(snap.block + 1, 0, snap.block_time, "0x" + "00" * 32, "ProposalExecuted", (1, 0)))
     fold.apply(
         Event(
-            snap.block + 1, 1, snap.block_time, "0x" + "00" * 32, "RecognitionChanged", ("TH", "SG", 5, 1, 0)
+            snap.block + 1,
+            1,
+            snap.block_time,
+            "0x" + "00" * 32,
+            "RecognitionChanged",
+            ("TH", "SG", 5, 1, snap.block_time),
         )
     )
     assert len(snap.observations) == 3
@@ -413,6 +445,37 @@ def test_observations_survive_the_canonical_round_trip(scenario: Scenario) -> No
     found = find(again)
     assert [f.kind for f in found if f.severity == "critical"] == ["event-inconsistency"] * 3
     assert "replay counts" in found[0].title
+
+
+def test_recognition_changes_the_contract_refuses_are_reported(scenario: Scenario) -> None:
+    """_setRecognition and _expel's rules, checked on forged events: a change before an admission or for
+    a party that is not a member, and a removal that leaves a recognition to or from the party standing."""
+    from anchor.audit import Fold
+    from anchor.audit.events import Event
+
+    snap = replay(scenario.source, scenario.blocks["end"])
+    now, tx = snap.block_time, "0x" + "0e" * 32
+    readmitted = snap.parties["MY"].membership[-1].at
+    last = snap.last_recognition("SG", "MY")
+    fold = Fold(snap)
+    fold.apply_all(
+        [
+            # Effective before MY's current admission: the contract refuses it.
+            Event(snap.block + 1, 0, now, tx, "RecognitionChanged", ("SG", "MY", last, 1, readmitted - 1)),
+            # Removal of ID (which nobody recognizes) in one transaction, then TH recognizes it anyway.
+            Event(snap.block + 2, 0, now, "0x" + "01" * 32, "PartyRemoved", ("ID", 9)),
+            Event(snap.block + 3, 0, now, "0x" + "02" * 32, "RecognitionChanged", ("TH", "ID", 0, 1, now)),
+            # SG is removed, but its recognitions (TH->SG, MY->SG) are not ended in that transaction.
+            Event(snap.block + 4, 0, now, "0x" + "03" * 32, "PartyRemoved", ("SG", 10)),
+        ]
+    )
+    messages = [o.details["message"] for o in snap.observations]
+    assert len(messages) == 3, messages
+    assert "SG->MY recognition effective" in messages[0] and "before the admission" in messages[0]
+    assert messages[1] == "TH->ID recognition changed while one of them was not a member"
+    assert messages[2].startswith("the removal of SG left recognitions it should have ended: ")
+    assert "MY->SG" in messages[2] and "TH->SG" in messages[2]
+    assert all(o.kind == "event-inconsistency" for o in snap.observations)
 
 
 def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario) -> None:

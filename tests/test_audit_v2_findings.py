@@ -21,10 +21,12 @@ from anchor.audit import (
     find,
     replay,
     replay_incremental,
+    state_at,
     write_report,
 )
 from anchor.audit.events import Event
-from anchor.audit.snapshot import Snapshot
+from anchor.audit.snapshot import Document, Snapshot
+from anchor.audit.tables import build_tables
 from anchor.cacert import pop_message, sign_pop
 from anchor.leaf import Terms
 from anchor.pki import make_root_ca
@@ -34,15 +36,19 @@ from tests.registry_helpers import (
     NOT_AFTER,
     NOT_BEFORE,
     PERMIT,
+    AnchoredBatch,
     TestCA,
     add_consumer,
     add_issuer,
     anchor_batch,
     bit,
+    call,
     cert_hash,
     cert_id,
     fake_certificate,
     make_cas,
+    reverts,
+    tx_time,
 )
 from tests.test_audit_support import new_world, real_ca
 
@@ -168,11 +174,14 @@ def test_a_root_anchored_by_two_accounts_is_two_batches_and_a_finding(anvil_url:
     _, snap, found = _audit(w, anvil_url)
     sg_key, th_key = (a.address.lower(), mine.root), (c.address.lower(), mine.root)
     assert snap.batches[sg_key].party == "SG" and snap.batches[th_key].party == "TH"
-    # The document states are the batch's own: SG's revocation and TH's use touch SG's batch only.
+    # Revocation is the batch's own: SG's revocation touches SG's batch only. Use is the leaf's: TH's use
+    # through SG's batch shows in TH's copy too (a copied root gives no second use).
     leaf0, leaf1 = mine.leaf(0), mine.leaf(1)
     assert snap.document_state_at(*sg_key, leaf0, snap.block_time) == (True, False, False)
     assert snap.document_state_at(*th_key, leaf0, snap.block_time) == (False, False, False)
     assert snap.document_state_at(*sg_key, leaf1, snap.block_time) == (False, False, True)
+    assert snap.document_state_at(*th_key, leaf1, snap.block_time) == (False, False, True)
+    assert (*th_key, leaf1) in snap.known_documents() and (*th_key, leaf0) in snap.known_documents()
     (f,) = _of(found, "root-anchored-twice")
     assert f.severity == "warning" and f.subject == "0x" + mine.root.hex()
     assert f.details["accounts"] == [a.address.lower(), c.address.lower()]
@@ -180,6 +189,94 @@ def test_a_root_anchored_by_two_accounts_is_two_batches_and_a_finding(anvil_url:
     assert f.details["blocks"] == [mine.receipt.block_number, copy.block_number]
     assert a.address.lower() in f.title and c.address.lower() in f.title
     assert [r["order"] for r in f.impact] == [1, 2] and f.block == copy.block_number
+    assert f.details["documentsUsed"] == 1 and f.details["usedThrough"] == {a.address.lower(): 1}
+    assert [r["documentsUsedThrough"] for r in f.impact] == [1, 0]
+    assert "1 document was used through the batch of " + a.address.lower() in f.title
+
+
+def test_a_leaf_used_through_a_copied_root_is_used_in_the_original_too(
+    anvil_url: str, tmp_path: Path
+) -> None:
+    """Use is per leaf: a consumption or endorsement through another account's copy of a root uses up
+    the original's document too; the audit shows it on the original, and the contracts agree."""
+    w = new_world(anvil_url)
+    d = w.reg.documents
+    a = add_issuer(w, w.sg, 5, bit(PERMIT), ca=real_ca(w, w.sg, bit(PERMIT)))
+    c = add_issuer(w, w.th, 7, bit(PERMIT), ca=real_ca(w, w.th, bit(PERMIT)))
+    w.reg.trust.recognize(w.th, "SG", bit(PERMIT))
+    mine = anchor_batch(w, a, 3, terms=[Terms("TH"), Terms("TH", quantity=6, unit="KG"), Terms("TH")])
+    # TH's account copies SG's root: a batch of its own, whose documents are SG's leaves.
+    r = d.anchor(c.account, mine.root, PERMIT, mine.size)
+    copy = AnchoredBatch(mine.tree, c.account, PERMIT, r, tx_time(w, r), mine.docs)
+    consumer = add_consumer(w, w.th, 9)
+    # Leaf 0 used up through the copy (TH's consumer recognizes TH's own issuer): the original is spent.
+    used = d.consume(consumer, copy.proof(0), mine.opening(0))
+    with reverts("DocumentAlreadyConsumed", root=mine.root, leaf=mine.leaf(0), consumedBy="TH"):
+        d.consume(consumer, mine.proof(0), mine.opening(0))
+    # Leaf 1 endorsed through the copy, then through the original, then used up through the original:
+    # one quantity, counted once across both batches.
+    d.endorse(consumer, copy.proof(1), mine.opening(1), 2)
+    d.endorse(consumer, mine.proof(1), mine.opening(1), 3)
+    d.consume(consumer, mine.proof(1), mine.opening(1))
+
+    src, snap, found = _audit(w, anvil_url)
+    assert not _of(found, "consumed-without-recognition") and not _of(found, "event-inconsistency")
+    sg, th = a.address.lower(), c.address.lower()
+    leaf0, leaf1 = mine.leaf(0), mine.leaf(1)
+    use0 = snap.usage[leaf0]
+    assert use0.consumed_batch == (th, mine.root) and use0.consumed_by == "TH"
+    assert use0.consumed_at == tx_time(w, used)
+    assert [e.batch for e in snap.usage[leaf1].endorsements] == [
+        (th, mine.root),
+        (sg, mine.root),
+        (sg, mine.root),
+    ]
+    assert [(e.amount, e.endorsed) for e in snap.usage[leaf1].endorsements] == [(2, 2), (3, 5), (1, 6)]
+    # The original shows the use made through the copy, exactly like the contract's views.
+    for issuer in (sg, th):
+        assert (issuer, mine.root, leaf0) in snap.known_documents()
+        assert snap.document_state_at(issuer, mine.root, leaf0, snap.block_time) == (False, False, True)
+        assert snap.document_state_at(issuer, mine.root, leaf0, use0.consumed_at - 1) == (False, False, False)
+        view = d.document(issuer, mine.root, leaf0)["state"]
+        assert (view["consumedAt"], view["endorsed"]) == (use0.consumed_at, 0)
+        chain = call(d, "documentStateAt", issuer, mine.root, leaf0, snap.block_time)
+        assert list(chain) == [False, False, True]
+        assert d.document(issuer, mine.root, leaf1)["state"]["endorsed"] == 6
+    # The consistency check asked about the original's document too, and would notice a use kept per
+    # batch (here: the original's leaf 0 said to be unused).
+    report = check_consistency(src, snap)
+    assert report.ok and report.document_entities_total == len(snap.batches) + len(snap.known_documents())
+    tampered = dataclasses.replace(snap, usage={k: v for k, v in snap.usage.items() if k != leaf0})
+    tampered.documents = {**snap.documents, (sg, mine.root, leaf0): Document(sg, mine.root, leaf0)}
+    entities = {m.entity for m in check_consistency(src, tampered).mismatches}
+    assert f"document {sg}/0x{mine.root.hex()}/0x{leaf0.hex()}" in entities
+
+    # Tables, views and findings show the shared use on the original.
+    tables = {t.name: t for t in build_tables(snap, found, report)}
+    docs = tables["documents"]
+    rows = {(row[0].lower(), row[2]): dict(zip(docs.columns, row, strict=True)) for row in docs.rows}
+    original = rows[(sg, "0x" + leaf0.hex())]
+    assert original["used by"] == "TH" and original["used up"]
+    assert original["used through account"].lower() == consumer.address.lower()
+    assert original["used through batch"].lower() == f"batch of {th}"
+    assert rows[(th, "0x" + leaf0.hex())]["used through batch"] == "this batch"
+    ends = tables["endorsements"]
+    erows = {(row[0].lower(), row[2]): dict(zip(ends.columns, row, strict=True)) for row in ends.rows}
+    for issuer in (sg, th):
+        row = erows[(issuer, "0x" + leaf1.hex())]
+        assert row["amounts"] == "2 + 3 + 1" and row["endorsed so far"] == row["quantity"] == 6
+        assert row["remaining"] == 0 and row["used up"] != "no"
+    assert erows[(sg, "0x" + leaf1.hex())]["through batch"].lower() == f"batch of {th}, this batch"
+    view = state_at(snap, snap.block_time, full=True)
+    assert view["documents"]["consumed"] == 2 and view["documents"]["endorsed"] == 1
+    states = {(x["issuer"], x["leaf"]): x for x in view["documentStates"]}
+    assert states[(sg, "0x" + leaf0.hex())]["consumed"] is True
+    assert states[(sg, "0x" + leaf0.hex())]["usedThroughOtherBatches"] == [f"{th}/0x{mine.root.hex()}"]
+    (f,) = _of(found, "root-anchored-twice")
+    assert f.details["documentsUsed"] == 2 and f.details["usedThrough"] == {sg: 1, th: 2}
+    assert "2 documents were used through the batch of" in f.title
+    summary = json.loads(write_report(tmp_path, snap, found, report).json.read_text())["summary"]
+    assert summary["documentsConsumed"] == 2 and summary["documentsEndorsed"] == 1
 
 
 def test_a_use_by_a_party_that_did_not_recognize_the_issuer_would_be_reported(anvil_url: str) -> None:
@@ -195,7 +292,7 @@ def test_a_use_by_a_party_that_did_not_recognize_the_issuer_would_be_reported(an
 
     src, snap, found = _audit(w, anvil_url)
     assert not _of(found, "consumed-without-recognition")
-    doc = snap.documents[(a.address.lower(), batch.root, batch.leaf(0))]
+    doc = snap.usage[batch.leaf(0)]
     assert [(e.amount, e.endorsed) for e in doc.endorsements] == [(2, 2), (4, 6)] and doc.consumed_at
 
     # MY never recognized SG: an endorsement (and the use-up it completes, in the same transaction) by

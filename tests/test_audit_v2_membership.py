@@ -1,12 +1,16 @@
 """Membership semantics of the v2 trust registry, as the replay must mirror them: a removed party loses
-its admins, consumers and issuers; readmission restores none of them; recognitions and proposal
-approvals given in an earlier membership (of either party) do not count in a later one."""
+its admins, consumers and issuers; readmission restores none of them; its removal ends every recognition
+given to it and by it (RecognitionChanged to 0, in the history), so a later recognize starts from nothing;
+proposal approvals given in an earlier membership do not count in a later one, and admin changes
+proposed in an earlier membership are closed."""
 
 from __future__ import annotations
 
 from anchor.accounts import dev_account
-from anchor.audit import AuditSource, check_consistency, find, replay, state_at
+from anchor.audit import AuditSource, Fold, check_consistency, find, replay, state_at
+from anchor.audit.events import Event
 from anchor.audit.snapshot import REVOKED
+from anchor.audit.tables import build_tables
 from anchor.registry import ProposalKind, Status
 from tests.conftest import MNEMONIC, advance_time
 from tests.registry_helpers import (
@@ -17,6 +21,7 @@ from tests.registry_helpers import (
     anchor_batch,
     bit,
     funded,
+    reverts,
 )
 from tests.test_audit_support import new_world, real_ca
 
@@ -34,6 +39,8 @@ def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: s
     t.recognize(w.th, "MY", bit(PERMIT))
     # A proposal MY approves before it leaves, still open when it comes back.
     pending, _ = t.propose(w.my, ProposalKind.SET_ONE_TIME_TYPES, doc_types=bit(PERMIT, CERTIFICATE))
+    # An admin change MY proposes and leaves pending: its removal closes it for good.
+    my_change, _ = t.propose_admin_change(w.my, funded(w, 16).address, True)
     blocks["before"] = w.chain.block_number()
     advance_time(w.chain, 50)
     remove, _ = t.propose(w.sg, ProposalKind.REMOVE_PARTY, "MY")
@@ -51,6 +58,13 @@ def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: s
     assert t.recognition_at("SG", "MY", now) == t.recognition_at("MY", "SG", now) == 0
     assert t.issuer_status_at(d.address, now) == Status.REVOKED and t.consumers("MY") == []
     assert t.proposal(pending).approvals == 0
+    for name, op in {
+        "approve": lambda: t.approve_admin_change(my2, my_change),
+        "execute": lambda: t.execute_admin_change(my2, my_change),
+        "cancel": lambda: t.cancel_admin_change(my2, my_change),
+    }.items():
+        with reverts("AdminChangeClosed", changeId=my_change, _what=name):
+            op()
     advance_time(w.chain, 30)
     # Recognized anew, from the readmission on (not earlier: the contract refuses that).
     readmitted_at = int(w.chain.block(blocks["readmitted"])["timestamp"])
@@ -87,13 +101,23 @@ def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: s
     snap = replay(src, blocks["end"])
     removed_at = snap.parties["MY"].membership[1].at
     assert snap.recognition_at("SG", "MY", removed_at - 1) == bit(PERMIT)
-    assert snap.recognition_at("SG", "MY", removed_at) == 0  # MY not a member then
-    # recognize() adds to the last mask of the history, even one from an earlier membership: recognizing
-    # PERMIT again brings back CERTIFICATE too (what the contract does; the replay follows its events).
-    assert snap.recognition_at("MY", "SG", snap.block_time) == bit(PERMIT, CERTIFICATE)
-    assert snap.recognition[("MY", "SG")][-1].old_doc_types == bit(PERMIT, CERTIFICATE)
-    assert snap.recognition_at("SG", "MY", snap.block_time) == bit(PERMIT, CERTIFICATE)
+    assert snap.recognition_at("SG", "MY", removed_at) == 0  # ended by MY's removal
+    # The removal ended every recognition given to MY and by it, each with its own change to 0.
+    for pair, before in {
+        ("SG", "MY"): bit(PERMIT),
+        ("MY", "SG"): bit(PERMIT, CERTIFICATE),
+        ("TH", "MY"): bit(PERMIT),
+    }.items():
+        ending = next(e for e in snap.recognition[pair] if e.ended_by)
+        assert (ending.old_doc_types, ending.doc_types, ending.ended_by) == (before, 0, "MY"), pair
+        assert ending.effective_at == ending.recorded_at == removed_at
+    # recognize() starts from the last recorded mask, 0 after the ending: recognizing PERMIT again does
+    # not bring back CERTIFICATE.
+    assert snap.recognition_at("MY", "SG", snap.block_time) == bit(PERMIT)
+    assert snap.recognition[("MY", "SG")][-1].old_doc_types == 0
+    assert snap.recognition_at("SG", "MY", snap.block_time) == bit(CERTIFICATE)
     assert snap.recognition_at("TH", "MY", snap.block_time) == 0  # given in MY's first membership
+    assert snap.last_recognition("TH", "MY") == 0
     issuer = snap.issuers[d.address.lower()]
     assert issuer.status == REVOKED and issuer.history[-1].reason == 255
     assert not snap.anchoring_valid_at(issuer.account, snap.block_time)
@@ -103,15 +127,44 @@ def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: s
     q = snap.proposals[pending]
     assert [a.epoch for a in q.approvals] == [1, 3] and snap.counted_approvals(q) == ["MY"]
     view = state_at(snap, snap.block_time)
-    assert view["recognition"]["TH"]["MY"] == [] and view["recognition"]["SG"]["MY"] == [
-        "cites-permit",
-        "cites-certificate",
-    ]
+    assert view["recognition"]["TH"]["MY"] == [] and view["recognition"]["SG"]["MY"] == ["cites-certificate"]
+    assert view["recognition"]["MY"]["SG"] == ["cites-permit"]
     removal = next(
         f for f in find(snap) if f.kind == "governance-execution" and f.details["kind"] == "remove-party"
     )
     assert removal.details["issuersRevoked"] == [d.address.lower()]
     assert removal.details["consumersRevoked"] == [dev_account(MNEMONIC, 10).address.lower()]
+    assert removal.details["recognitionsEnded"] == ["SG->MY", "MY->SG", "TH->MY"]
+    assert removal.details["adminChangesClosed"] == [my_change]
+    # The admin change MY proposed before its removal: closed, in the model, the views and the report.
+    change = snap.admin_proposals[my_change]
+    assert not change.executed and not change.cancelled and change.expires_at > snap.block_time
+    assert snap.admin_change_closed_by_removal(change, snap.block_time)
+    assert not snap.admin_change_open(change, snap.block_time)
+    assert snap.admin_change_outcome(change, snap.block_time) == "closed-by-removal"
+    before_removal = snap.parties["MY"].membership[1].at - 1
+    assert snap.admin_change_outcome(change, before_removal) == "pending"
+    assert [c["closedByRemoval"] for c in view["adminChanges"] if c["id"] == my_change] == [True]
+    assert [c["closedByRemoval"] for c in state_at(snap, before_removal)["adminChanges"]] == [False]
+    requests = next(x for x in build_tables(snap, [], None) if x.name == "admin_change_requests")
+    outcome = requests.columns.index("outcome")
+    assert [r[outcome] for r in requests.rows if r[0] == my_change] == [
+        "closed: MY was removed after it was proposed"
+    ]
+    changes = next(x for x in build_tables(snap, [], None) if x.name == "recognition_changes")
+    because = changes.columns.index("because")
+    assert sorted((r[0], r[1]) for r in changes.rows if r[because] == "MY was removed") == [
+        ("MY", "SG"),
+        ("SG", "MY"),
+        ("TH", "MY"),
+    ]
+    # Approving, cancelling or executing it now would contradict the contract: a forged event says so.
+    tx = "0x" + "ef" * 32
+    Fold(snap).apply(
+        Event(snap.block + 1, 0, snap.block_time, tx, "AdminChangeApproved", (my_change, my2.address.lower()))
+    )
+    (forged,) = [f for f in find(snap) if f.kind == "event-inconsistency"]
+    assert "closed by its removal" in forged.title
 
 
 def test_admin_changes_by_majority_cancelled_and_by_delay(anvil_url: str) -> None:

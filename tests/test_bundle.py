@@ -609,14 +609,26 @@ def test_loader_messages(data: str | bytes, message: str) -> None:
         (("terms", "unit"), "k g", "terms.unit: expected a unit of 1-8 ASCII letters or digits"),
         (("terms", "unit"), "kilograms", "terms.unit: expected a unit of 1-8 ASCII letters or digits"),
         (("terms", "unit"), 7, "terms.unit: Input should be a valid string"),
-        (("terms", "destination"), "my", "terms.destination: expected a party code of 1-8 capital letters or digits, got 'my'"),
-        (("terms", "destination"), "MY-1", "terms.destination: expected a party code of 1-8 capital letters or digits"),
+        (
+            ("terms", "destination"),
+            "my",
+            "terms.destination: expected a party code of 1-8 capital letters or digits, got 'my'",
+        ),
+        (
+            ("terms", "destination"),
+            "MY-1",
+            "terms.destination: expected a party code of 1-8 capital letters or digits",
+        ),
         (
             ("terms", "destination"),
             "MALAYSIA1",
             "terms.destination: expected a party code of 1-8 capital letters or digits",
         ),
-        (("terms", "destination"), "ÑY", "terms.destination: expected a party code of 1-8 capital letters or digits"),
+        (
+            ("terms", "destination"),
+            "ÑY",
+            "terms.destination: expected a party code of 1-8 capital letters or digits",
+        ),
     ],
 )
 def test_field_errors_name_the_field(

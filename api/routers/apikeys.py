@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path
 
 from ..apikeys import Role
 from ..deps import AdminKey, ServicesDep
+from ..gate import GatedRoute
 from ..models.admin import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView
 from ..problems import ApiError, responses
 
-router = APIRouter(prefix="/v1/apikeys", tags=["api keys"])
+router = APIRouter(prefix="/v1/apikeys", tags=["api keys"], route_class=GatedRoute)
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The key's public id")]
 
 
@@ -25,7 +26,7 @@ def list_keys(principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
     response_model=ApiKeyCreated,
     status_code=201,
     summary="Create a key for this party",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 413, 422),
 )
 def create_key(body: ApiKeyCreate, principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
     assert principal.party is not None

@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from anchor.audit import DEFAULT_WINDOW
 
 from ..deps import AuditorKey, ServicesDep
+from ..gate import GatedRoute
 from ..params import parse_at
 from ..problems import ApiError, responses
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=GatedRoute)
 
 _BLOCK_PATTERN = r"^(latest|[0-9]{1,19})$"
 Block = Annotated[

@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..deps import ServicesDep
+from ..gate import GatedRoute
 from ..models.admin import Liveness, Readiness
 
-router = APIRouter(prefix="/v1/health", tags=["health"])
+router = APIRouter(prefix="/v1/health", tags=["health"], route_class=GatedRoute)
 
 
 @router.get("/live", response_model=Liveness, summary="Liveness: the process answers")

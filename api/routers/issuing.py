@@ -17,7 +17,9 @@ from anchor.reasons import reason_code
 
 from ..deps import DocumentReaderKey, IntakeStatsKey, IssuerKey, Principal, ServicesDep
 from ..doc_store import DocumentRow
+from ..gate import GatedRoute
 from ..intake import RawDocument, decode_base64, parse_doc_type
+from ..limits import upload_route
 from ..models.issuing import (
     DocState,
     DocumentList,
@@ -31,10 +33,11 @@ from ..models.issuing import (
     SupersedeRequest,
     check_name,
 )
+from ..offload import sized
 from ..problems import ApiError, responses
 from ..services import Services
 
-router = APIRouter(prefix="/v1", tags=["issuing"])
+router = APIRouter(prefix="/v1", tags=["issuing"], route_class=GatedRoute)
 
 Wait = Annotated[
     float,
@@ -113,11 +116,18 @@ async def submit_json(
 ) -> JSONResponse:
     """Documents are committed to the service's store before this answers; each comes back with its id and
     state (pending until its batch is anchored; with `wait`, the bundle once anchored). Submitting a
-    document again (same party, type and digest) returns the same id: retries are safe."""
+    document again (same party, type and digest) returns the same id: retries are safe. A JSON body is
+    limited to `max_request_bytes` (4 MiB by default): send large documents to /v1/documents/upload."""
     services.intake.check_count(len(body.documents), "documents")
     doc_type = parse_doc_type(body.documentType)
-    limit = services.settings.max_document_bytes
-    raw = [
+    size = sum(len(d.content) for d in body.documents)
+    raw = await sized(size, _decode, body, services.settings.max_document_bytes)
+    ids = await _accept(services, principal, doc_type, raw)
+    return await _finish(services, ids, wait)
+
+
+def _decode(body: SubmitRequest, limit: int) -> list[RawDocument]:
+    return [
         RawDocument(
             d.name,
             d.mediaType,
@@ -127,8 +137,6 @@ async def submit_json(
         )
         for i, d in enumerate(body.documents)
     ]
-    ids = await _accept(services, principal, doc_type, raw)
-    return await _finish(services, ids, wait)
 
 
 @router.post(
@@ -142,16 +150,21 @@ async def submit_json(
         **responses(401, 403, 409, 413, 415, 422, 503),
     },
 )
+@upload_route
 async def submit_multipart(
     request: Request, principal: IssuerKey, services: ServicesDep, wait: Wait = 0
 ) -> JSONResponse:
     """Form fields: `documentType`, and one `files` part per document (its file name and Content-Type are
-    the document's name and media type; application/octet-stream means "from the extension")."""
+    the document's name and media type; application/octet-stream means "from the extension"). The body
+    is limited to `max_upload_bytes` (64 MiB by default) and each file to `max_document_bytes`; files
+    are spooled to disk as they arrive."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send multipart/form-data")
     limit = services.settings.max_documents_per_request
     try:
         form = await request.form(max_files=limit + 1, max_fields=20)
+    except ApiError:
+        raise
     except Exception as e:
         raise ApiError(
             422, "INVALID_MULTIPART", f"cannot read the form: {str(e)[:200]}", field="body"
@@ -214,7 +227,7 @@ def list_documents(
     "/documents/lookup",
     response_model=SubmitResponse,
     summary="States (and optionally bundles) of many documents by id",
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 413, 422),
 )
 def lookup(body: LookupRequest, principal: DocumentReaderKey, services: ServicesDep) -> dict[str, Any]:
     rows = services.docs.many(body.ids)
@@ -284,7 +297,7 @@ def get_bundle(doc_id: DocId, principal: DocumentReaderKey, services: ServicesDe
     "/documents/{doc_id}/revoke",
     response_model=LifecycleResponse,
     summary="Revoke an anchored document (or its whole batch) on chain",
-    responses=responses(401, 403, 404, 409, 422, 502, 503),
+    responses=responses(401, 403, 404, 409, 413, 422, 502, 503),
 )
 def revoke(doc_id: DocId, body: RevokeRequest, principal: IssuerKey, services: ServicesDep) -> dict[str, Any]:
     doc = owned(services, principal, doc_id)
@@ -308,7 +321,7 @@ def revoke(doc_id: DocId, body: RevokeRequest, principal: IssuerKey, services: S
     "/documents/{doc_id}/supersede",
     response_model=LifecycleResponse,
     summary="Replace an anchored document by its amended successor on chain",
-    responses=responses(401, 403, 404, 409, 422, 502, 503),
+    responses=responses(401, 403, 404, 409, 413, 422, 502, 503),
 )
 def supersede(
     doc_id: DocId, body: SupersedeRequest, principal: IssuerKey, services: ServicesDep

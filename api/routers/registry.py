@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from ..deps import RegistryReaderKey, ServicesDep
+from ..gate import GatedRoute
 from ..models.registry import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
 from ..params import parse_at, parse_fingerprint, parse_party
 from ..problems import responses
 
-router = APIRouter(prefix="/v1/registry", tags=["registry"])
+router = APIRouter(prefix="/v1/registry", tags=["registry"], route_class=GatedRoute)
 
 Block = Annotated[int | None, Query(ge=0, le=2**62, description="Read at this block (default: the head)")]
 At = Annotated[

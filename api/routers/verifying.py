@@ -13,14 +13,17 @@ from starlette.datastructures import UploadFile
 from anchor.bundle import Bundle
 
 from ..deps import ConsumerKey, Principal, ServicesDep, VerifierKey
+from ..gate import GatedRoute
 from ..intake import decode_base64
 from ..jsonbody import load_bundle, parse_json, validate
+from ..limits import upload_route
 from ..models.verifying import ConsumeRequest, ConsumeResponse, VerdictView, VerifyRequest
+from ..offload import sized
 from ..params import parse_party
 from ..problems import ApiError, responses
 from ..services import Services
 
-router = APIRouter(prefix="/v1", tags=["verifying"])
+router = APIRouter(prefix="/v1", tags=["verifying"], route_class=GatedRoute)
 
 
 def _body_schema(model: type[Any]) -> dict[str, Any]:
@@ -75,18 +78,20 @@ def _json(content_type: str, body: bytes) -> Any:
     return parse_json(body)
 
 
-async def _json_body(request: Request) -> Any:
-    return _json(request.headers.get("content-type", ""), await request.body())
+def _verify_request(
+    services: Services, principal: Principal, content_type: str, body: bytes
+) -> tuple[bytes, Bundle, str]:
+    request = validate(VerifyRequest, _json(content_type, body))
+    party = _party(principal, request.verifyingParty)
+    document = decode_base64(request.document, "document", services.settings.max_document_bytes)
+    return document, services.bundles.parse(request.bundle), party
 
 
 async def verify_json(
     services: Services, principal: Principal, content_type: str, body: bytes, arrived: float
 ) -> dict[str, Any]:
     """POST /v1/verify, shared by the route and the ASGI fast path (api/fastpath.py)."""
-    request = validate(VerifyRequest, _json(content_type, body))
-    party = _party(principal, request.verifyingParty)
-    document = decode_base64(request.document, "document", services.settings.max_document_bytes)
-    bundle = services.bundles.parse(request.bundle)
+    document, bundle, party = await sized(len(body), _verify_request, services, principal, content_type, body)
     return await _verify(services, document, bundle, party, arrived)
 
 
@@ -113,12 +118,15 @@ async def verify(request: Request, principal: VerifierKey, services: ServicesDep
     openapi_extra=_UPLOAD_SCHEMA,
     responses=responses(401, 403, 413, 415, 422, 503),
 )
+@upload_route
 async def verify_upload(request: Request, principal: VerifierKey, services: ServicesDep) -> JSONResponse:
     arrived = time.monotonic()
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send multipart/form-data")
     try:
         form = await request.form(max_files=2, max_fields=5)
+    except ApiError:
+        raise
     except Exception as e:
         raise ApiError(
             422, "INVALID_MULTIPART", f"cannot read the form: {str(e)[:200]}", field="body"
@@ -142,8 +150,17 @@ async def verify_upload(request: Request, principal: VerifierKey, services: Serv
         party = _party(principal, party_field if isinstance(party_field, str) else None)
     finally:
         await form.close()
-    bundle = load_bundle(bundle_bytes)
+    bundle = await sized(len(bundle_bytes), load_bundle, bundle_bytes)
     return JSONResponse(await _verify(services, document, bundle, party, arrived))
+
+
+def _consume_request(services: Services, content_type: str, raw: bytes) -> tuple[Bundle, bytes | None]:
+    body = validate(ConsumeRequest, _json(content_type, raw))
+    bundle = services.bundles.parse(body.bundle)
+    services.verification.trusted(bundle)
+    if body.document is None:
+        return bundle, None
+    return bundle, decode_base64(body.document, "document", services.settings.max_document_bytes)
 
 
 @router.post(
@@ -157,13 +174,12 @@ async def consume(request: Request, principal: ConsumerKey, services: ServicesDe
     """Recorded on chain by the party's account: a second consumption of the same document is refused
     (409 DOCUMENT_ALREADY_CONSUMED). With `document`, the document must first verify VALID."""
     arrived = time.monotonic()
-    body = validate(ConsumeRequest, await _json_body(request))
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "")
+    bundle, document = await sized(len(raw), _consume_request, services, content_type, raw)
     assert principal.party is not None
-    bundle = services.bundles.parse(body.bundle)
-    services.verification.trusted(bundle)
     verdict = None
-    if body.document is not None:
-        document = decode_base64(body.document, "document", services.settings.max_document_bytes)
+    if document is not None:
         verdict = await _verify(services, document, bundle, principal.party, arrived)
         if verdict["verdict"] != "VALID":
             raise ApiError(
