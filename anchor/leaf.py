@@ -88,6 +88,19 @@ class Terms:
             + _code8(self.unit, "quantity unit")
         )
 
+    @classmethod
+    def unpack(cls, data: bytes) -> Terms:
+        """The inverse of ``packed`` (34 bytes), for stores that keep terms as the leaf does."""
+        if len(data) != 34:
+            raise LeafError(f"packed terms are 34 bytes, got {len(data)}")
+        return cls(
+            data[:8].rstrip(b"\x00").decode("ascii"),
+            int.from_bytes(data[8:13], "big"),
+            int.from_bytes(data[13:18], "big"),
+            int.from_bytes(data[18:26], "big"),
+            data[26:].rstrip(b"\x00").decode("ascii"),
+        )
+
     def as_tuple(self, commitment: bytes) -> tuple[bytes, bytes, int, int, int, bytes]:
         """The contract's Terms struct for this document's `commitment`."""
         return (

@@ -34,6 +34,7 @@ from typing import IO
 from anchor.deploy import party_id
 from anchor.errors import ChainError, ChainUnavailable, ConfigError, TrustAnchorError
 from anchor.issuing import SignedBatch
+from anchor.leaf import Terms
 
 from .backlog import Backlog
 from .batch_store import BatchRow, BatchStore
@@ -212,7 +213,7 @@ class Batcher:
         return formed
 
     def _anchor_new(
-        self, sender: TxSender, ident: IssuerIdentity, tid: int, rows: Sequence[tuple[int, bytes]]
+        self, sender: TxSender, ident: IssuerIdentity, tid: int, rows: Sequence[tuple[int, bytes, Terms]]
     ) -> None:
         ids = [r[0] for r in rows]
         signed = SignedBatch.sign(
@@ -223,6 +224,7 @@ class Batcher:
             sender.registry,
             ident.party,
             ident.address,
+            [r[2] for r in rows],
         )
         tree, signature = signed.tree, signed.signature
         paths = [b"".join(p) for p in tree.iter_proofs()]

@@ -17,14 +17,14 @@ from anchor.deploy import Manifest
 from anchor.leaf import leaf_hash
 
 from .batch_store import BatchRow
-from .doc_store import DocumentRow
+from .doc_store import DocumentRow, terms_of
 
 _HASH = 32
 
 
 def leaf_of(doc: DocumentRow) -> bytes:
     assert doc.salt is not None
-    return leaf_hash(doc.doc_type, doc.salt, doc.digest)
+    return leaf_hash(doc.doc_type, doc.salt, doc.digest, terms_of(doc))
 
 
 class BundleRenderer:
@@ -82,6 +82,7 @@ class BundleRenderer:
             salt=doc.salt,
             index=doc.index,
             path=path,
+            terms=terms_of(doc),
             supersedes=(
                 Supersedes(
                     issuer=to_checksum_address(supersedes[0]),

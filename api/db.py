@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: documents.terms (leaf v2)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS documents (
     revoke_reason INTEGER,
     superseded_by INTEGER,
     supersedes INTEGER,
+    terms BLOB,
     UNIQUE (party, doc_type, digest)
 );
 CREATE INDEX IF NOT EXISTS documents_pending ON documents (party, doc_type, id) WHERE batch_id IS NULL;
@@ -92,6 +93,9 @@ class Database:
         with self.write_lock:
             c = self.conn()
             c.executescript(_SCHEMA)  # idempotent; commits on its own
+            columns = {row[1] for row in c.execute("PRAGMA table_info(documents)")}
+            if "terms" not in columns:  # a version 1 database: its documents keep open terms (NULL)
+                c.execute("ALTER TABLE documents ADD COLUMN terms BLOB")
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def conn(self) -> sqlite3.Connection:

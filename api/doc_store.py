@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from anchor.leaf import NO_TERMS, Terms
+
 from .db import Database
 
 _STATE_SQL = (
@@ -21,7 +23,7 @@ _STATE_SQL = (
 _COLUMNS = (
     "d.id, d.party, d.doc_type, d.digest, d.name, d.media_type, d.canonicalization, d.size, d.submitted_at, "
     f"d.batch_id, d.idx, d.salt, d.path, d.revoked_at, d.revoke_reason, d.superseded_by, d.supersedes, "
-    f"{_STATE_SQL}, b.error_code, b.error"
+    f"d.terms, {_STATE_SQL}, b.error_code, b.error"
 )
 _FROM = "documents d LEFT JOIN batches b ON b.id = d.batch_id"
 
@@ -33,6 +35,7 @@ class NewDocument:
     media_type: str
     canonicalization: str
     size: int
+    terms: Terms = NO_TERMS
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,15 @@ class DocumentRow:
     revoke_reason: int | None
     superseded_by: int | None
     supersedes: int | None
+    packed_terms: bytes | None
     state: str
     error_code: str | None
     error: str | None
+
+
+def terms_of(doc: DocumentRow) -> Terms:
+    """The terms the document's leaf commits to (NULL: open, as for documents of a version 1 store)."""
+    return NO_TERMS if doc.packed_terms is None else Terms.unpack(doc.packed_terms)
 
 
 def _row(r: Sequence[object]) -> DocumentRow:
@@ -83,10 +92,21 @@ class DocumentStore:
             for d in docs:
                 row = c.execute(
                     "INSERT INTO documents (party, doc_type, digest, name, media_type, canonicalization, size, "
-                    "submitted_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (party, doc_type, digest) DO UPDATE "
-                    "SET batch_id = NULL, idx = NULL, salt = NULL, path = NULL, submitted_at = excluded.submitted_at "
+                    "submitted_at, terms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (party, doc_type, digest) DO UPDATE "
+                    "SET batch_id = NULL, idx = NULL, salt = NULL, path = NULL, submitted_at = excluded.submitted_at, "
+                    "terms = excluded.terms "
                     "WHERE documents.batch_id IN (SELECT id FROM batches WHERE state = 'failed') RETURNING id",
-                    (party, doc_type, d.digest, d.name, d.media_type, d.canonicalization, d.size, now),
+                    (
+                        party,
+                        doc_type,
+                        d.digest,
+                        d.name,
+                        d.media_type,
+                        d.canonicalization,
+                        d.size,
+                        now,
+                        None if d.terms.open else d.terms.packed(),
+                    ),
                 ).fetchone()
                 if row is None:  # an existing document, left as it is
                     found = c.execute(
@@ -178,13 +198,13 @@ class DocumentStore:
         )
         return [(str(p), int(t), int(n), float(o)) for p, t, n, o in rows]
 
-    def take_pending(self, party: str, doc_type: int, limit: int) -> list[tuple[int, bytes]]:
+    def take_pending(self, party: str, doc_type: int, limit: int) -> list[tuple[int, bytes, Terms]]:
         rows = self.db.conn().execute(
-            "SELECT id, digest FROM documents WHERE batch_id IS NULL AND party = ? AND doc_type = ? "
+            "SELECT id, digest, terms FROM documents WHERE batch_id IS NULL AND party = ? AND doc_type = ? "
             "ORDER BY id LIMIT ?",
             (party, doc_type, limit),
         )
-        return [(int(i), bytes(d)) for i, d in rows]
+        return [(int(i), bytes(d), NO_TERMS if t is None else Terms.unpack(bytes(t))) for i, d, t in rows]
 
     @staticmethod
     def assign(

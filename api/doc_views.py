@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from anchor.bundle import DocumentTerms
 from anchor.deploy import Manifest
 from anchor.doctypes import type_name
 from anchor.reasons import reason_name
 
 from .batch_store import BatchRow, BatchStore
 from .bundles import BundleRenderer, leaf_of
-from .doc_store import DocumentRow, DocumentStore
+from .doc_store import DocumentRow, DocumentStore, terms_of
 
 _STATES = {"anchored": "anchored", "failed": "failed"}
 
@@ -73,6 +74,7 @@ class DocumentViews:
             "revokeReason": reason_name(doc.revoke_reason) if doc.revoke_reason is not None else None,
             "supersededBy": doc.superseded_by,
             "supersedes": doc.supersedes,
+            "terms": DocumentTerms.of(terms_of(doc)).model_dump(by_alias=True),
             "bundle": None,
         }
         if batch is not None and state != "failed":

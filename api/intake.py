@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from anchor import profiles
 from anchor.canonical import digest_bytes, media_type_for
-from anchor.doctypes import type_id
+from anchor.doctypes import names_of, type_id, type_name
 from anchor.errors import ConfigError, DocumentError
+from anchor.leaf import NO_TERMS, LeafError, Terms
+from anchor.registry import Registries
 
 from .backlog import Backlog
 from .batcher import Batcher
 from .crash import CrashPoints
 from .doc_store import DocumentStore, NewDocument
 from .identities import Identities
+from .models.issuing import TermsSubmission
 from .problems import ApiError
 from .settings import ServiceSettings
 
@@ -33,6 +37,8 @@ class RawDocument:
     content: bytes
     field: str
     media_type_field: str
+    terms: Terms = NO_TERMS  # given with the request: over what the type's profile reads
+    terms_field: str = "terms"
 
 
 def decode_base64(text: str, field: str, limit: int) -> bytes:
@@ -63,6 +69,7 @@ class IntakeService:
         batcher: Batcher,
         identities: Identities,
         crash: CrashPoints,
+        policy: Callable[[str, int, Sequence[NewDocument]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.docs = docs
@@ -70,6 +77,8 @@ class IntakeService:
         self.batcher = batcher
         self.identities = identities
         self.crash = crash
+        self.policy = policy
+        self.profiles = profiles.load(settings.profiles) if settings.profiles else profiles.load()
 
     def check_count(self, n: int, field: str) -> None:
         limit = self.settings.max_documents_per_request
@@ -78,7 +87,7 @@ class IntakeService:
                 413, "TOO_MANY_DOCUMENTS", f"{n} documents in one request; the limit is {limit}", field=field
             )
 
-    def digest(self, raw: Sequence[RawDocument]) -> list[NewDocument]:
+    def digest(self, raw: Sequence[RawDocument], doc_type: int) -> list[NewDocument]:
         out = []
         for d in raw:
             if not d.content:
@@ -91,7 +100,14 @@ class IntakeService:
                 dg = digest_bytes(d.content, media_type, name=d.name)
             except DocumentError as e:
                 raise ApiError(422, "DOCUMENT_UNREADABLE", str(e), field=d.field) from None
-            out.append(NewDocument(dg.digest, d.name, dg.media_type, dg.canonicalization, dg.size))
+            profile = profiles.profile_for(doc_type, dg.media_type, self.profiles)
+            try:
+                terms = profiles.merge(profile.read(d.content, d.name), d.terms) if profile else d.terms
+            except DocumentError as e:
+                raise ApiError(422, "INVALID_TERMS", str(e), field=d.field) from None
+            except LeafError as e:
+                raise ApiError(422, "INVALID_TERMS", str(e), field=d.terms_field) from None
+            out.append(NewDocument(dg.digest, d.name, dg.media_type, dg.canonicalization, dg.size, terms))
         return out
 
     def submit(self, party: str, doc_type: int, docs: Sequence[NewDocument]) -> list[int]:
@@ -100,6 +116,8 @@ class IntakeService:
             raise ApiError(
                 409, "ISSUER_NOT_CONFIGURED", f"this service holds no issuing account and signer for {party}"
             )
+        if self.policy is not None:
+            self.policy(party, doc_type, docs)
         if len(docs) > self.backlog.room():
             raise ApiError(
                 503,
@@ -115,3 +133,68 @@ class IntakeService:
         self.backlog.add(sum(1 for _, new in accepted if new))
         self.batcher.notify()
         return [i for i, _ in accepted]
+
+
+def parse_terms(t: TermsSubmission | None, field: str) -> Terms:
+    """A request's terms (TermsSubmission) as leaf terms; one-line 422 naming the field otherwise."""
+    from anchor.inputs import parse_time
+
+    if t is None:
+        return NO_TERMS
+    try:
+        return Terms(
+            destination=(t.destination or "").strip().upper(),
+            valid_from=_time(t.validFrom, parse_time),
+            valid_until=_time(t.validUntil, parse_time),
+            quantity=t.quantity or 0,
+            unit=t.unit or "",
+        )
+    except (ConfigError, LeafError) as e:
+        raise ApiError(422, "INVALID_TERMS", str(e), field=field) from None
+
+
+def _time(value: int | str | None, parse: Callable[[str], int | None]) -> int:
+    if value is None:
+        return 0
+    return parse(str(value)) or 0
+
+
+def registry_policy(
+    registries: Callable[[], Registries], identities: Identities
+) -> Callable[[str, int, Sequence[NewDocument]], None]:
+    """What the issuer may anchor and what the registry can honour, checked at submission (422) rather
+    than in the batch later: the issuer account's document types, a member destination for one-time
+    documents, and quantities only on one-time types."""
+
+    def check(party: str, doc_type: int, docs: Sequence[NewDocument]) -> None:
+        reg = registries()
+        ident = identities.issuers[party]
+        issuer = reg.trust.issuer(ident.address)
+        if not issuer.doc_types >> doc_type & 1:
+            raise ApiError(
+                422,
+                "DOCUMENT_TYPE_NOT_ALLOWED",
+                f"the issuer account of {party} may not anchor {type_name(doc_type)} documents "
+                f"(it may anchor: {', '.join(names_of(issuer.doc_types)) or 'nothing'})",
+                field="documentType",
+            )
+        if not any(d.terms.destination or d.terms.quantity for d in docs):
+            return
+        one_time = bool(reg.trust.one_time_doc_types() >> doc_type & 1)
+        members = {p for p in reg.trust.parties() if reg.trust.is_member(p)}
+        for i, d in enumerate(docs):
+            if one_time and d.terms.destination and d.terms.destination not in members:
+                raise ApiError(
+                    422, "INVALID_TERMS",
+                    f"destination {d.terms.destination} of a {type_name(doc_type)} is not a member party "
+                    f"(members: {', '.join(sorted(members))})",
+                    field=f"documents[{i}].terms.destination",
+                )  # fmt: skip
+            if d.terms.quantity and not one_time:
+                raise ApiError(
+                    422, "INVALID_TERMS",
+                    f"{type_name(doc_type)} is not a one-time document type: a quantity could never be endorsed",
+                    field=f"documents[{i}].terms.quantity",
+                )  # fmt: skip
+
+    return check

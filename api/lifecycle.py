@@ -114,7 +114,9 @@ class LifecycleService:
         self.docs.record_supersession(old.id, new.id)
         return receipt
 
-    def consume(self, party: str, bundle: Bundle) -> Receipt:
+    def consume(self, party: str, bundle: Bundle, amount: int | None = None) -> tuple[Receipt, int]:
+        """Consume (or, with `amount`, endorse) as `party`'s consumer account; the receipt and the
+        quantity endorsed so far."""
         account = self.identities.consumers.get(party)
         if account is None:
             raise ApiError(
@@ -124,9 +126,22 @@ class LifecycleService:
             )
         proof, opening = DocumentProof.of(bundle), Opening.of(bundle)
 
-        def send() -> Receipt:
+        if bundle.terms.destination != party:
+            raise ApiError(
+                409,
+                "NOT_DESTINATION",
+                f"{bundle.document.name} is destined to {bundle.terms.destination or 'no party'}, "
+                f"so {party} cannot use it",
+            )
+
+        def send() -> tuple[Receipt, int]:
             reg = self.gateway.registries()
             with self.locks(account.address):
-                return reg.documents.consume(account, proof, opening)
+                if amount is None:
+                    r = reg.documents.consume(account, proof, opening)
+                else:
+                    r = reg.documents.endorse(account, proof, opening, amount)
+            state = reg.documents.document(proof.issuer, proof.root, proof.leaf)["state"]
+            return r, int(state["endorsed"])
 
         return chain_call(send)

@@ -22,7 +22,7 @@ from .doc_store import DocumentStore
 from .doc_views import DocumentViews
 from .gateway import ChainGateway
 from .identities import AccountLocks, Identities, load_identities
-from .intake import IntakeService
+from .intake import IntakeService, registry_policy
 from .lifecycle import LifecycleService
 from .readiness import Readiness
 from .registry_reads import RegistryReads
@@ -94,7 +94,15 @@ def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
         identities=identities,
         backlog=backlog,
         batcher=batcher,
-        intake=IntakeService(settings, docs, backlog, batcher, identities, crash),
+        intake=IntakeService(
+            settings,
+            docs,
+            backlog,
+            batcher,
+            identities,
+            crash,
+            registry_policy(gateway.registries, identities),
+        ),
         lifecycle=LifecycleService(gateway, identities, locks, docs, batches),
         verification=verification,
         registry=RegistryReads(gateway),

@@ -23,7 +23,16 @@ from anchor.deploy import party_id
 from anchor.errors import ConfigError
 
 CONFIG_ENV = "TRUSTANCHOR_API_CONFIG"
-_PATH_KEYS = ("signer_key", "signer_cert", "signer_p12", "chain_config", "manifest", "home", "ca_dir")
+_PATH_KEYS = (
+    "signer_key",
+    "signer_cert",
+    "signer_p12",
+    "chain_config",
+    "manifest",
+    "home",
+    "ca_dir",
+    "profiles",
+)
 
 
 class PartyConfig(BaseModel):
@@ -78,6 +87,7 @@ class ServiceSettings(BaseSettings):
     public_verification: bool = False  # verification and registry reads without an API key
     verify_fast_path: bool = True  # serve POST /v1/verify from ASGI directly (see api/fastpath.py)
     ca_dir: Path | None = None  # extra CA certificates (*.pem) for verification
+    profiles: Path | None = None  # term profiles (default: the library's anchor/profiles/default.toml)
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     parties: list[PartyConfig] = Field(default_factory=list)
 

@@ -6,7 +6,7 @@ API keys, an anvil that can be stopped and restarted from its state, and `trusta
 * parties SG (admin dev:1), TH (admin dev:2), MY (admin dev:3); threshold 1;
 * SG's PKI and root CA, issuer account dev:4 for every document type; TH's PKI, issuer dev:5;
 * TH and MY recognize SG for everything, SG recognizes TH;
-* a chain config, and a service config where SG and TH issue and TH consumes with dev:2.
+* a chain config, and a service config where SG and TH issue and TH consumes with dev:7, a consumer key.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def permit(i: int, **extra: Any) -> bytes:
         "type": "export",
         "exporter": {"name": "Lion City Orchids Pte Ltd", "country": "SG"},
         "importer": {"name": "Bangkok Flora Co", "country": "TH"},
+        # The permit profile reads destination and validity from the permit (a fixed date: no clock).
+        "validUntil": "2099-12-31",
         "specimens": [{"species": "Dendrobium nobile", "quantity": 10 + i, "unit": "plants"}],
         **extra,
     }
@@ -146,7 +148,7 @@ def write_configs(env_dir: Path, url: str, service: dict[str, Any] | None = None
         'signer_cert = "pki-sg/signer.pem"\nchain_certs = ["pki-sg/issuing-ca.pem", "pki-sg/root-ca.pem"]\n'
         '[[parties]]\nparty = "TH"\nissuer_account = "dev:5"\nsigner_key = "pki-th/signer-key.pem"\n'
         'signer_cert = "pki-th/signer.pem"\nchain_certs = ["pki-th/issuing-ca.pem", "pki-th/root-ca.pem"]\n'
-        'consumer_account = "dev:2"\n'
+        'consumer_account = "dev:7"\n'
     )
     return chain_config, service_config
 
@@ -154,7 +156,7 @@ def write_configs(env_dir: Path, url: str, service: dict[str, Any] | None = None
 def make_env(tmp: Path, url: str, service: dict[str, Any] | None = None) -> ApiEnv:
     tmp.mkdir(parents=True, exist_ok=True)
     chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
-    acct = [dev_account(MNEMONIC, i) for i in range(6)]
+    acct = [dev_account(MNEMONIC, i) for i in range(8)]
     parties = [("SG", acct[1].address), ("TH", acct[2].address), ("MY", acct[3].address)]
     manifest = deploy(chain, acct[0], parties, threshold=1, proposal_lifetime=3600, network="t")
     home = tmp / "home"
@@ -169,6 +171,7 @@ def make_env(tmp: Path, url: str, service: dict[str, Any] | None = None) -> ApiE
     reg.trust.recognize(acct[2], "SG", ALL_TYPES_MASK)
     reg.trust.recognize(acct[3], "SG", ALL_TYPES_MASK)
     reg.trust.recognize(acct[1], "TH", ALL_TYPES_MASK)
+    reg.trust.grant_consumer(acct[2], acct[7].address)  # TH's border service: a consumer key, no admin key
     chain_config, service_config = write_configs(tmp, url, service)
     return ApiEnv(tmp, url, manifest, chain_config, service_config, home, sg_pki, th_pki)
 

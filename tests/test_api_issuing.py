@@ -102,7 +102,7 @@ def test_fetch_by_digest_bundle_list_and_lookup(client: TestClient, env: ApiEnv)
     assert found.json()["documents"] == []
     raw = client.get(f"/v1/documents/{view['id']}/bundle", headers=h)
     assert raw.status_code == 200
-    assert raw.headers["content-type"] == "application/vnd.trustanchor.bundle.v1+json"
+    assert raw.headers["content-type"] == "application/vnd.trustanchor.bundle.v2+json"
     assert (
         Bundle.from_json(raw.content).model_dump()
         == Bundle.from_json(json.dumps(view["bundle"])).model_dump()
@@ -147,6 +147,7 @@ def test_supersede_links_both_documents(client: TestClient, env: ApiEnv) -> None
     new_now = client.get(f"/v1/documents/{new['id']}", headers=h).json()
     assert old_now["supersededBy"] == new["id"] and new_now["supersedes"] == old["id"]
     assert new_now["bundle"]["supersedes"] == {
+        "issuer": old["bundle"]["anchor"]["issuer"],
         "root": old["batch"]["root"],
         "leaf": old["bundle"]["leaf"]["hash"],
     }

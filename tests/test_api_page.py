@@ -129,10 +129,12 @@ def test_border_officer_verifies_valid_and_tampered(
 
     assert verify_in_page(browser, files["document"], files["bundle"]) == "VALID"
     checks = browser.find_elements(By.CSS_SELECTOR, "#checks .check")
-    assert len(checks) == 8
+    assert len(checks) == 9
     assert all(c.find_element(By.CSS_SELECTOR, ".badge").text == "VALID" for c in checks)
     assert "verdict VALID" in browser.find_element(By.ID, "verdict").get_attribute("class")
-    assert "TH" in browser.find_element(By.ID, "verdict-facts").text
+    facts = browser.find_element(By.ID, "verdict-facts").text
+    # The permit's terms, read by its profile at issuance, shown as facts.
+    assert "TH" in facts and "DESTINED TO" in facts.upper() and "2099-12-31 23:59:59 UTC" in facts, facts
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(ARTIFACTS / "verify-page-valid.png"))
 

@@ -114,10 +114,10 @@ def test_upload_form(client: TestClient, env: ApiEnv, issued: list[Any]) -> None
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "bundle"
     bad = {
         **files,
-        "bundle": ("b.json", b'{"mediaType": "application/vnd.trustanchor.bundle.v2+json"}', "x/y"),
+        "bundle": ("b.json", b'{"mediaType": "application/vnd.trustanchor.bundle.v3+json"}', "x/y"),
     }
     r = client.post("/v1/verify/upload", files=bad, headers=env.headers(Role.VERIFIER, "TH"))
-    assert r.status_code == 422 and "unsupported bundle version v2" in r.json()["detail"]
+    assert r.status_code == 422 and "unsupported bundle version v3" in r.json()["detail"]
 
 
 def test_bundle_problems_are_422_naming_the_bundle(

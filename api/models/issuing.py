@@ -25,6 +25,18 @@ def check_name(value: str) -> str:
     return value
 
 
+class TermsSubmission(_Strict):
+    """Terms to commit in the document's leaf, over what its type's profile reads from the document."""
+
+    destination: str | None = Field(default=None, max_length=8, examples=["TH"], description="Party code")
+    validFrom: int | str | None = Field(default=None, description="Unix seconds or ISO 8601")
+    validUntil: int | str | None = Field(default=None, description="Unix seconds or ISO 8601")
+    quantity: int | None = Field(
+        default=None, ge=1, le=2**64 - 1, description="Whole units that shipments may endorse up to"
+    )
+    unit: str | None = Field(default=None, max_length=8, examples=["skins"])
+
+
 class DocumentSubmission(_Strict):
     name: str = Field(min_length=1, max_length=255, description="File name, e.g. permit-0001.json")
     mediaType: str | None = Field(
@@ -33,6 +45,11 @@ class DocumentSubmission(_Strict):
         description="e.g. application/json; default: from the name's extension (else octet-stream)",
     )
     content: str = Field(description="The document's bytes, standard base64")
+    terms: TermsSubmission | None = Field(
+        default=None,
+        description="Destination, validity and quantity; by default read from the document by its type's "
+        "term profile, and these take precedence",
+    )
 
     @field_validator("name")
     @classmethod
@@ -76,6 +93,7 @@ class DocumentView(BaseModel):
     revokeReason: str | None = None
     supersededBy: int | None = None
     supersedes: int | None = None
+    terms: dict[str, Any] = Field(default_factory=dict, description="The terms its leaf commits to")
     bundle: dict[str, Any] | None = Field(default=None, description="The proof bundle, once anchored")
 
 

@@ -27,6 +27,12 @@ class ConsumeRequest(_Strict):
         default=None,
         description="The document (base64): if given, it must verify VALID before it is consumed",
     )
+    amount: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**64 - 1,
+        description="Endorse this quantity (one partial shipment) instead of using the whole document",
+    )
 
 
 class CheckView(BaseModel):
@@ -55,9 +61,12 @@ class VerdictView(BaseModel):
 
 
 class ConsumeResponse(BaseModel):
-    consumed: bool
+    consumed: bool = Field(description="Whether the document is now used up")
     party: str
     document: str
     transactionHash: str
     blockNumber: int
+    endorsed: int | None = Field(default=None, description="With a quantity: how much is used so far")
+    quantity: int | None = Field(default=None, description="The quantity the document commits to")
+    remaining: int | None = None
     verdict: VerdictView | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Annotated, Any
 
@@ -13,12 +14,13 @@ from starlette.datastructures import UploadFile
 
 from anchor.bundle import MEDIA_TYPE as BUNDLE_MEDIA_TYPE
 from anchor.errors import ConfigError
+from anchor.leaf import Terms
 from anchor.reasons import reason_code
 
 from ..deps import DocumentReaderKey, IntakeStatsKey, IssuerKey, Principal, ServicesDep
 from ..doc_store import DocumentRow
 from ..gate import GatedRoute
-from ..intake import RawDocument, decode_base64, parse_doc_type
+from ..intake import RawDocument, decode_base64, parse_doc_type, parse_terms
 from ..limits import upload_route
 from ..models.issuing import (
     DocState,
@@ -31,6 +33,7 @@ from ..models.issuing import (
     SubmitRequest,
     SubmitResponse,
     SupersedeRequest,
+    TermsSubmission,
     check_name,
 )
 from ..offload import sized
@@ -46,6 +49,7 @@ Wait = Annotated[
     ),
 ]
 DocId = Annotated[int, Path(ge=1, le=2**62, description="Document id")]
+_TERM_FIELDS = ("destination", "validFrom", "validUntil", "quantity", "unit")
 
 _MULTIPART_SCHEMA = {
     "requestBody": {
@@ -58,6 +62,10 @@ _MULTIPART_SCHEMA = {
                     "properties": {
                         "documentType": {"type": "string", "example": "cites-permit"},
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        **{
+                            name: {"type": "string", "description": "Term for every file (over its profile)"}
+                            for name in _TERM_FIELDS
+                        },
                     },
                 }
             }
@@ -97,7 +105,7 @@ async def _accept(
     services: Services, principal: Principal, doc_type: int, raw: list[RawDocument]
 ) -> list[int]:
     assert principal.party is not None
-    docs = await run_in_threadpool(services.intake.digest, raw)
+    docs = await run_in_threadpool(services.intake.digest, raw, doc_type)
     return await run_in_threadpool(services.intake.submit, principal.party, doc_type, docs)
 
 
@@ -134,6 +142,8 @@ def _decode(body: SubmitRequest, limit: int) -> list[RawDocument]:
             decode_base64(d.content, f"documents[{i}].content", limit),
             f"documents[{i}].content",
             f"documents[{i}].mediaType",
+            parse_terms(d.terms, f"documents[{i}].terms"),
+            f"documents[{i}].terms",
         )
         for i, d in enumerate(body.documents)
     ]
@@ -178,13 +188,37 @@ async def submit_multipart(
         if not files:
             raise ApiError(422, "VALIDATION_FAILED", "at least one file is required", field="files")
         services.intake.check_count(len(files), "files")
+        terms = _form_terms(form)
         raw = []
         for i, f in enumerate(files):
-            raw.append(await _read_part(services, f, i))
+            raw.append(dataclasses.replace(await _read_part(services, f, i), terms=terms))
     finally:
         await form.close()
     ids = await _accept(services, principal, doc_type, raw)
     return await _finish(services, ids, wait)
+
+
+def _form_terms(form: Any) -> Terms:
+    values = {name: form.get(name) for name in _TERM_FIELDS}
+    for name, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise ApiError(422, "VALIDATION_FAILED", "must be a form field, not a file", field=name)
+    quantity = values["quantity"]
+    if quantity is not None and not (quantity.isascii() and quantity.isdigit()):
+        raise ApiError(
+            422, "INVALID_TERMS", f"quantity {quantity!r} is not a whole positive number", field="quantity"
+        )
+    try:
+        submission = TermsSubmission(
+            destination=values["destination"] or None,
+            validFrom=values["validFrom"] or None,
+            validUntil=values["validUntil"] or None,
+            quantity=int(quantity) if quantity else None,
+            unit=values["unit"] or None,
+        )
+    except ValueError as e:
+        raise ApiError(422, "INVALID_TERMS", str(e).splitlines()[0], field="terms") from None
+    return parse_terms(submission, "terms")
 
 
 async def _read_part(services: Services, f: UploadFile, i: int) -> RawDocument:

@@ -154,13 +154,23 @@ async def verify_upload(request: Request, principal: VerifierKey, services: Serv
     return JSONResponse(await _verify(services, document, bundle, party, arrived))
 
 
-def _consume_request(services: Services, content_type: str, raw: bytes) -> tuple[Bundle, bytes | None]:
+def _consume_request(
+    services: Services, content_type: str, raw: bytes
+) -> tuple[Bundle, bytes | None, int | None]:
     body = validate(ConsumeRequest, _json(content_type, raw))
     bundle = services.bundles.parse(body.bundle)
     services.verification.trusted(bundle)
+    if body.amount is not None and not bundle.terms.quantity:
+        raise ApiError(
+            422,
+            "NO_QUANTITY",
+            f"{bundle.document.name} commits to no quantity: consume it whole",
+            field="amount",
+        )
     if body.document is None:
-        return bundle, None
-    return bundle, decode_base64(body.document, "document", services.settings.max_document_bytes)
+        return bundle, None, body.amount
+    document = decode_base64(body.document, "document", services.settings.max_document_bytes)
+    return bundle, document, body.amount
 
 
 @router.post(
@@ -171,12 +181,14 @@ def _consume_request(services: Services, content_type: str, raw: bytes) -> tuple
     responses=responses(401, 403, 409, 413, 415, 422, 502, 503),
 )
 async def consume(request: Request, principal: ConsumerKey, services: ServicesDep) -> JSONResponse:
-    """Recorded on chain by the party's account: a second consumption of the same document is refused
-    (409 DOCUMENT_ALREADY_CONSUMED). With `document`, the document must first verify VALID."""
+    """Recorded on chain by the party's consumer account, only for a document destined to that party,
+    within its validity period: a second consumption is refused (409 DOCUMENT_ALREADY_CONSUMED). With
+    `amount`, one partial shipment is endorsed against the document's quantity (409 QUANTITY_EXCEEDED
+    beyond what remains). With `document`, the document must first verify VALID."""
     arrived = time.monotonic()
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
-    bundle, document = await sized(len(raw), _consume_request, services, content_type, raw)
+    bundle, document, amount = await sized(len(raw), _consume_request, services, content_type, raw)
     assert principal.party is not None
     verdict = None
     if document is not None:
@@ -188,14 +200,18 @@ async def consume(request: Request, principal: ConsumerKey, services: ServicesDe
                 f"the document verifies {verdict['verdict']}, so it is not consumed",
                 extra={"verdict": verdict},
             )
-    receipt = await run_in_threadpool(services.lifecycle.consume, principal.party, bundle)
+    receipt, endorsed = await run_in_threadpool(services.lifecycle.consume, principal.party, bundle, amount)
+    quantity = bundle.terms.quantity
     return JSONResponse(
         {
-            "consumed": True,
+            "consumed": not quantity or endorsed >= quantity,
             "party": principal.party,
             "document": bundle.document.name,
             "transactionHash": receipt.tx_hash,
             "blockNumber": receipt.block_number,
+            "endorsed": endorsed if quantity else None,
+            "quantity": quantity,
+            "remaining": quantity - endorsed if quantity else None,
             "verdict": verdict,
         }
     )

@@ -10,6 +10,7 @@ const CHECK_LABELS = {
   certificate_chain: "Certificate chain",
   ca_status: "Authority in good standing",
   recognition: "Recognized by your country",
+  terms: "Destination, validity and quantity",
 };
 const VERDICT_SUMMARY = {
   VALID: "The document is authentic, unchanged and recognized.",
@@ -198,6 +199,7 @@ function renderVerdict(v) {
     ["Verified as", v.verifyingParty],
     ["Anchored", formatTime(v.anchoredAt)],
     ["Ledger read at", v.chain && v.chain.readAtBlock != null ? `block ${v.chain.readAtBlock}` : "—"],
+    ...termRows(v.terms || {}),
   ];
   for (const [term, value] of rows) {
     const wrap = el("div");
@@ -217,6 +219,21 @@ function renderVerdict(v) {
     list.append(item);
   }
   $("result").scrollIntoView({ block: "nearest" });
+}
+
+// The terms the issuer committed in the leaf, as facts an officer checks against the consignment.
+function termRows(t) {
+  const rows = [];
+  if (t.destination) rows.push(["Destined to", t.destination]);
+  if (t.validFrom || t.validUntil) {
+    rows.push(["Valid", `${t.validFrom ? formatTime(t.validFrom) : "from issue"} – ${t.validUntil ? formatTime(t.validUntil) : "open"}`]);
+  }
+  if (t.quantity) {
+    const unit = t.unit ? ` ${t.unit}` : "";
+    const left = t.remaining != null ? `${t.remaining}${unit} of ${t.quantity}${unit} remain` : `${t.quantity}${unit}`;
+    rows.push(["Quantity", left]);
+  }
+  return rows;
 }
 
 function sentence(message) {
