@@ -9,6 +9,7 @@ from typing import Any
 
 from anchor.deploy import verify_code
 from anchor.errors import TrustAnchorError
+from anchor.registry import Role
 
 from .backlog import Backlog
 from .batcher import Batcher
@@ -46,6 +47,7 @@ class Readiness:
             checks["chain"] = {"ok": False, "detail": str(e)}
         checks["deployment"] = self._deployment(chain)
         checks["signers"] = self._funding(chain)
+        checks["roles"] = self._roles(chain)
         checks["intake"] = {
             "ok": self.backlog.value < self.backlog.limit,
             "backlog": self.backlog.value,
@@ -104,6 +106,38 @@ class Readiness:
         with self._lock:
             self._verified = (time.monotonic(), chain.chain_id, key)
         return {"ok": True, **found, "verified": True, "detail": "code matches the build artifacts"}
+
+    def _roles(self, chain: Any) -> dict[str, Any]:
+        """Each key the service holds has exactly the role it is used for: an issuer account for a
+        party's issuing, a consumer account (never an admin key) for its border use."""
+        wanted = [(i.address, Role.ISSUER, p) for p, i in self.identities.issuers.items()]
+        wanted += [(a.address, Role.CONSUMER, p) for p, a in self.identities.consumers.items()]
+        if not wanted:
+            return {"ok": True, "accounts": [], "detail": "no accounts configured"}
+        if chain is None:
+            return {"ok": False, "accounts": [], "detail": "chain unreachable: roles not read"}
+        try:
+            reg = self.gateway.registries()
+            rows = []
+            for address, role, party in wanted:
+                held, of = reg.trust.role_of(address)
+                rows.append(
+                    {"account": address, "party": party, "wanted": role.name.lower(), "held": held.name.lower(),
+                     "of": of or None, "ok": held is role and of == party}
+                )  # fmt: skip
+        except TrustAnchorError as e:
+            return {"ok": False, "accounts": [], "detail": f"roles not read: {e}"}
+        bad = [r for r in rows if not r["ok"]]
+        detail = (
+            "every key holds the role it is used for"
+            if not bad
+            else "; ".join(
+                f"{r['account']} is configured as {r['party']}'s {r['wanted']} account but is "
+                + (f"{r['held']} of {r['of']}" if r["of"] else "no role holder")
+                for r in bad
+            )
+        )
+        return {"ok": not bad, "accounts": rows, "detail": detail}
 
     def _funding(self, chain: Any) -> dict[str, Any]:
         accounts = self.identities.accounts()

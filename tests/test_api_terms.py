@@ -19,6 +19,7 @@ from api.apikeys import Role
 from api.doc_store import NewDocument
 from api.intake import registry_policy
 from api.problems import ApiError
+from api.settings import load_settings
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit
 from tests.conftest import World
 
@@ -172,3 +173,25 @@ def test_a_type_the_issuer_may_not_anchor_is_refused_at_submission(world: World)
     assert (
         "may not anchor veterinary-certificate documents (it may anchor: cites-permit)" in info.value.detail
     )
+
+
+def test_service_holding_an_admin_key_as_consumer_is_not_ready(env: ApiEnv, tmp_path: Any) -> None:
+    """The border service must hold a consumer key: an admin key there is the v1 mistake (issue #9)."""
+    config = tmp_path / "service.toml"
+    text = env.service_config.read_text().replace('consumer_account = "dev:7"', 'consumer_account = "dev:2"')
+    assert text != env.service_config.read_text()
+    config.write_text(text)
+    for name in ("pki-sg", "pki-th"):  # relative paths resolve against the config's directory
+        (tmp_path / name).symlink_to(env.service_config.parent / name)
+    settings = load_settings(
+        config, home=env.home, chain_config=env.chain_config, manifest=env.home / "deployments" / "t.json"
+    )
+    with TestClient(create_app(settings)) as c:
+        r = c.get("/v1/health/ready")
+    assert r.status_code == 503
+    roles = r.json()["checks"]["roles"]
+    assert not roles["ok"]
+    assert "is configured as TH's consumer account but is admin of TH" in roles["detail"]
+    with TestClient(create_app(env.settings())) as c:
+        ready = c.get("/v1/health/ready").json()
+    assert ready["checks"]["roles"]["ok"], ready
