@@ -36,11 +36,14 @@ from .snapshot import (
     Snapshot,
     StatusEntry,
     ThresholdChange,
+    Usage,
 )
 
 # 2: parties carry their admin changes. 3: registries v2 (batches and documents keyed by issuer
 # account, consumer accounts, admin changes, one-time types, CA certificates, endorsements).
-FORMAT = 3
+# 4: use (consumption, endorsements) per leaf in its own section, each use naming the batch it went
+# through; recognition changes say which party's removal ended them.
+FORMAT = 4
 SECTIONS = (
     "meta",
     "parties",
@@ -54,6 +57,7 @@ SECTIONS = (
     "recognition",
     "batches",
     "documents",
+    "usage",
     "observations",
 )
 
@@ -226,7 +230,10 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
         for (recognizer, recognized), h in s.recognition.items():
             yield (
                 f"{recognizer}>{recognized}",
-                [[e.doc_types, e.old_doc_types, e.effective_at, e.recorded_at, e.block] for e in h],
+                [
+                    [e.doc_types, e.old_doc_types, e.effective_at, e.recorded_at, e.block, e.ended_by]
+                    for e in h
+                ],
             )
     elif name == "batches":
         for (issuer, root), b in s.batches.items():
@@ -259,12 +266,37 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                         d.superseded_block,
                         d.superseded_by,
                     ],
-                    "consumed": [d.consumed_at, d.consumed_by, d.consumer_account, d.consumed_block],
-                    "endorsed": d.endorsed,
-                    "quantity": d.quantity,
+                },
+            )
+    elif name == "usage":
+        for leaf, u in s.usage.items():
+            yield (
+                hex32(leaf),
+                {
+                    "consumed": [
+                        u.consumed_at,
+                        u.consumed_by,
+                        u.consumer_account,
+                        u.consumed_block,
+                        u.consumed_issuer,
+                        _hex_or_empty(u.consumed_root),
+                    ],
+                    "endorsed": u.endorsed,
+                    "quantity": u.quantity,
                     "endorsements": [
-                        [e.consumer, e.account, e.amount, e.endorsed, e.quantity, e.time, e.block, e.tx]
-                        for e in d.endorsements
+                        [
+                            e.consumer,
+                            e.account,
+                            e.amount,
+                            e.endorsed,
+                            e.quantity,
+                            e.time,
+                            e.block,
+                            e.tx,
+                            e.issuer,
+                            _hex_or_empty(e.root),
+                        ]
+                        for e in u.endorsements
                     ],
                 },
             )
@@ -429,7 +461,6 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
         root, leaf = unhex(root_hex), unhex(leaf_hex)
         revoked_at, reason, revoked_block, revoked_by = d["revoked"]
         sup_at, sup_issuer, sup_root, sup_leaf, sup_block, sup_by = d["superseded"]
-        consumed_at, consumed_by, consumer_account, consumed_block = d["consumed"]
         s.documents[(issuer, root, leaf)] = Document(
             issuer,
             root,
@@ -444,13 +475,26 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             _unhex_or_empty(sup_leaf),
             sup_block,
             sup_by,
+        )
+    for key, u in data["usage"].items():
+        leaf = unhex(key)
+        consumed_at, consumed_by, consumer_account, consumed_block, consumed_issuer, consumed_root = u[
+            "consumed"
+        ]
+        s.usage[leaf] = Usage(
+            leaf,
             consumed_at,
             consumed_by,
             consumer_account,
             consumed_block,
-            d["endorsed"],
-            d["quantity"],
-            [Endorsement(*e) for e in d["endorsements"]],
+            consumed_issuer,
+            _unhex_or_empty(consumed_root),
+            u["endorsed"],
+            u["quantity"],
+            [
+                Endorsement(c, a, amount, endorsed, quantity, t, block, tx, i, _unhex_or_empty(r))
+                for c, a, amount, endorsed, quantity, t, block, tx, i, r in u["endorsements"]
+            ],
         )
     for key, o in sorted(data["observations"].items()):
         block, index, _seq, kind = key.split(":", 3)

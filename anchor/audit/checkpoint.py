@@ -24,7 +24,7 @@ from .replay import ReplayStats, replay
 from .snapshot import Snapshot
 from .source import AuditSource
 
-VERSION = 3  # follows the canonical snapshot format (3: registries v2)
+VERSION = 4  # follows the canonical snapshot format (3: registries v2; 4: use per leaf)
 
 
 @dataclass(frozen=True)

@@ -266,9 +266,8 @@ class _Checks:
                 )
                 if not h:
                     continue
-                # The answer also turns on both parties' memberships: ask around those changes too.
-                points = [x.effective_at for x in h] + _membership_points(s, r, i)
-                for when in _times(s.block_time, *points):
+                # A plain history lookup: a removal's ending of the recognition is a change of its own.
+                for when in _times(s.block_time, *(x.effective_at for x in h)):
                     yield (
                         e,
                         t,
@@ -309,10 +308,15 @@ class _Checks:
         e = f"document {issuer}/{hex32(root)}/{hex32(leaf)}"
         yield from self._document(issuer, root, leaf, e)
         s = self.s
-        d = s.documents[key]
+        d = s.documents.get(key)
+        u = s.usage_of(leaf)
         b = s.batches.get((issuer, root))
-        points = [d.revoked_at, d.superseded_at, d.consumed_at, b.revoked_at if b else 0]
-        points += [x.time for x in d.endorsements]
+        points = [d.revoked_at, d.superseded_at] if d else []
+        points.append(b.revoked_at if b else 0)
+        if u is not None:
+            # The leaf's use, whichever batch it went through.
+            points.append(u.consumed_at)
+            points += [x.time for x in u.endorsements]
         for when in _times(s.block_time, *points):
             yield (
                 e,
@@ -321,12 +325,10 @@ class _Checks:
                 (issuer, root, leaf, when),
                 list(s.document_state_at(issuer, root, leaf, when)),
             )
-        if b is None:
+        if b is None or u is None:
             return
-        uses = {(x.consumer, x.time) for x in d.endorsements}
-        if d.consumed_by:
-            uses.add((d.consumed_by, d.consumed_at))
-        for consumer, when in sorted(uses):
+        # What consume() and endorse() checked of the uses made through this batch.
+        for consumer, when in sorted(set(u.uses_through((issuer, root)))):
             args = (party_raw(consumer), b.issuer, b.doc_type, when)
             expected = s.recognizes_issuer_at(consumer, b.issuer, b.doc_type, when)
             yield e, self.trust, self.tf["recognizesIssuerAt"], args, expected
@@ -335,6 +337,7 @@ class _Checks:
         s = self.s
         b = s.batches.get((issuer, root))
         d = s.documents.get((issuer, root, leaf))
+        u = s.usage_of(leaf)  # use is the leaf's, whichever batch named it
         auth = s.issuer_auth.get(b.issuer) if b else None
         yield (
             e,
@@ -357,9 +360,9 @@ class _Checks:
                     "revokedAt": d.revoked_at if d else 0,
                     "revokeReason": d.revoke_reason if d else 0,
                     "supersededAt": d.superseded_at if d else 0,
-                    "consumedAt": d.consumed_at if d else 0,
-                    "consumedBy": _p(d.consumed_by if d else ""),
-                    "endorsed": d.endorsed if d else 0,
+                    "consumedAt": u.consumed_at if u else 0,
+                    "consumedBy": _p(u.consumed_by if u else ""),
+                    "endorsed": u.endorsed if u else 0,
                 },
                 "successorIssuer": d.successor_issuer if d and d.successor_issuer else ZERO_ADDRESS,
                 "successorRoot": hex32(d.successor_root if d and d.successor_root else ZERO32),
@@ -388,7 +391,9 @@ def check_consistency(
     report = ConsistencyReport(block=s.block, digest=dig)
     checks = _Checks(source, s)
     roots = sorted(s.batches)
-    docs = sorted(s.documents)
+    # Every document the history names, and the same leaf in the other batches of its root: use is
+    # per leaf, so a copy shows the use made through the original (and the other way round).
+    docs = sorted(s.known_documents())
     doc_total = len(roots) + len(docs)
     want = sample if sample is not None else (doc_total if doc_total <= full_limit else full_limit)
     want = max(0, min(want, doc_total))

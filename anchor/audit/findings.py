@@ -75,7 +75,9 @@ EXPLANATIONS: dict[str, str] = {
         "The same batch fingerprint (Merkle root) was registered by more than one issuing account. "
         "Each registration is a separate batch on the ledger and cannot block or take over the other, "
         "but the same root from two accounts is what copying a pending registration from the network "
-        "looks like (front-running). Only the account whose signed batch names it is the rightful one."
+        "looks like (front-running). Only the account whose signed batch names it is the rightful one. "
+        "A document is used (consumed or endorsed) once, whichever of these batches the use went through: "
+        "a use through the copy uses up the original too."
     ),
     "admin-change": (
         "A party changed its own administrator accounts. A change normally takes effect on the approval "
@@ -294,6 +296,23 @@ def _governance(s: Snapshot) -> list[Finding]:
                 for c in (removed.consumer_changes if removed else [])
                 if not c.added and c.block == q.executed_block
             ]
+            # The recognitions given to it and by it that its removal ended (RecognitionChanged to 0).
+            extra["recognitionsEnded"] = [
+                f"{r}->{i}"
+                for (r, i), h in s.recognition.items()
+                for e in h
+                if e.ended_by == q.party and e.block == q.executed_block
+            ]
+            # Its admin changes still open then: closed for good (its admins then are not its admins now).
+            extra["adminChangesClosed"] = [
+                c.id
+                for c in sorted(s.admin_proposals.values(), key=lambda c: c.id)
+                if c.party == q.party
+                and c.block <= q.executed_block
+                and not (c.executed and c.executed_block <= q.executed_block)
+                and not (c.cancelled and c.cancelled_block <= q.executed_block)
+                and c.expires_at >= q.executed_at
+            ]
         out.append(
             Finding(
                 "governance-execution",
@@ -473,13 +492,30 @@ def _and(items: list[str]) -> str:
 
 
 def _shared_roots(s: Snapshot) -> list[Finding]:
+    shared = {root: batches for root, batches in s.batches_by_root().items() if len(batches) > 1}
+    # Leaves of a shared root used through each of its batches (the use is the leaf's, shared by all).
+    used: dict[bytes, dict[str, set[bytes]]] = defaultdict(lambda: defaultdict(set))
+    for leaf, u in s.usage.items():
+        for issuer, root in u.batches:
+            if root in shared:
+                used[root][issuer].add(leaf)
     out = []
-    for root, batches in s.batches_by_root().items():
-        if len(batches) < 2:
-            continue
+    for root, batches in shared.items():
         ordered = sorted(batches, key=lambda b: (b.block, b.log_index))
         first, later = ordered[0], ordered[1:]
         named = [f"{b.issuer} of {b.party or 'no party'} (block {b.block})" for b in ordered]
+        through = used.get(root, {})
+        leaves = set().union(*through.values()) if through else set()
+        uses = ""
+        if leaves:
+            accounts = [b.issuer for b in ordered if through.get(b.issuer)]
+            uses = (
+                f"; {_n(len(leaves), 'document was', 'documents were')} used through the batch of "
+                + _and(accounts)
+                + ", which uses {} up in every batch of this root".format(
+                    "it" if len(leaves) == 1 else "them"
+                )
+            )
         out.append(
             Finding(
                 "root-anchored-twice",
@@ -487,7 +523,8 @@ def _shared_roots(s: Snapshot) -> list[Finding]:
                 f"batch root {hex32(root)[:18]}… was anchored by {len(ordered)} issuing accounts: "
                 + ", then ".join(named)
                 + ("; in the same block" if first.block == later[0].block else "")
-                + " — one may have copied the other's pending registration",
+                + " — one may have copied the other's pending registration"
+                + uses,
                 hex32(root),
                 later[0].block,
                 later[0].anchored_at,
@@ -497,8 +534,15 @@ def _shared_roots(s: Snapshot) -> list[Finding]:
                     "parties": [b.party for b in ordered],
                     "blocks": [b.block for b in ordered],
                     "firstAnchoredBy": first.issuer,
+                    "documentsUsed": len(leaves),
+                    "usedThrough": {
+                        b.issuer: len(through[b.issuer]) for b in ordered if through.get(b.issuer)
+                    },
                 },
-                [batch_row(b, order=n) for n, b in enumerate(ordered, 1)],
+                [
+                    batch_row(b, order=n, documentsUsedThrough=len(through.get(b.issuer, ())))
+                    for n, b in enumerate(ordered, 1)
+                ],
             )
         )
     return out

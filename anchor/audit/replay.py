@@ -41,6 +41,7 @@ from .snapshot import (
     Snapshot,
     StatusEntry,
     ThresholdChange,
+    Usage,
 )
 from .source import AuditSource
 
@@ -62,6 +63,11 @@ class Fold:
         # The document a DocumentEndorsed of this transaction used up just before its DocumentConsumed:
         # consume() checked the use once, so it is judged once.
         self._endorsed_in: tuple[str, tuple[str, bytes, bytes]] | None = None
+        # The last PartyRemoved and its party: the recognitions its removal ends follow it in the same
+        # transaction, and once that transaction is over none to or from it may be left. With it, the
+        # last event of that transaction so far (where a left-over recognition is noted, in log order).
+        self._removed_in: tuple[Event, str] | None = None
+        self._removal_last: Event | None = None
         self._handlers: dict[str, Callable[[Event], None]] = {
             "PartyAdded": self._party_added,
             "PartyRemoved": self._party_removed,
@@ -95,6 +101,11 @@ class Fold:
 
     def apply(self, ev: Event) -> None:
         s = self.s
+        if self._removed_in is not None:
+            if ev.tx != self._removed_in[0].tx:
+                self.finish()
+            else:
+                self._removal_last = ev
         s.events += 1
         s.event_counts[ev.name] = s.event_counts.get(ev.name, 0) + 1
         handler = self._handlers.get(ev.name)
@@ -104,6 +115,35 @@ class Fold:
     def apply_all(self, events: Iterable[Event]) -> None:
         for ev in events:
             self.apply(ev)
+        self.finish()
+
+    def finish(self) -> None:
+        """Checks that wait for the end of a transaction: a removal must have ended its recognitions."""
+        if self._removed_in is None:
+            return
+        removal, pid = self._removed_in
+        last = self._removal_last or removal
+        self._removed_in = self._removal_last = None
+        left = [
+            f"{r}->{i}"
+            for (r, i), h in self.s.recognition.items()
+            if pid in (r, i) and h and h[-1].doc_types != 0
+        ]
+        if left:
+            # Noted at the transaction's last event (observations stay in log order), about the removal.
+            message = (
+                f"the removal of {pid} left recognitions it should have ended: {', '.join(sorted(left))}"
+            )
+            self.s.observations.append(
+                Observation(
+                    OBS_INCONSISTENT,
+                    last.block,
+                    last.log_index,
+                    last.time,
+                    last.tx,
+                    {"event": removal.name, "message": message},
+                )
+            )
 
     # ------------------------------------------------------------------ helpers
 
@@ -124,6 +164,12 @@ class Fold:
         if d is None:
             d = self.s.documents[(issuer, root, leaf)] = Document(issuer, root, leaf)
         return d
+
+    def _usage(self, leaf: bytes) -> Usage:
+        u = self.s.usage.get(leaf)
+        if u is None:
+            u = self.s.usage[leaf] = Usage(leaf)
+        return u
 
     def _batch(self, ev: Event, issuer: str, root: bytes) -> Batch | None:
         b = self.s.batches.get((issuer, root))
@@ -159,11 +205,15 @@ class Fold:
 
     def _party_removed(self, ev: Event) -> None:
         pid, proposal = ev.args
+        if self._removed_in is not None:
+            self.finish()  # another removal in the same transaction (none on chain): the first one's check
         p = self._party(pid)
         if not p.member:
             self._inconsistent(ev, f"party {pid} removed while not a member")
         p.membership.append(MembershipEntry(False, ev.time, ev.block, proposal))
         self.s.member_count -= 1
+        self._removed_in = (ev, pid)
+        self._removal_last = ev
 
     def _admin_added(self, ev: Event) -> None:
         pid, admin = ev.args
@@ -278,6 +328,19 @@ class Fold:
             self._inconsistent(ev, f"{ev.name} of unknown admin change {cid}")
         return c
 
+    def _require_open(self, ev: Event, c: AdminProposal, action: str) -> None:
+        """``_openAdminChange``: not executed, cancelled or expired, and proposed in the party's current
+        membership (a removal closes every change proposed before it)."""
+        s = self.s
+        if c.executed or c.cancelled or ev.time > c.expires_at:
+            self._inconsistent(ev, f"admin change {c.id} {action} after it was closed or expired")
+        elif s.admin_change_closed_by_removal(c, ev.time):
+            self._inconsistent(
+                ev,
+                f"admin change {c.id} {action}, but it was proposed before {c.party}'s current membership "
+                "(closed by its removal)",
+            )
+
     def _admin_change_approved(self, ev: Event) -> None:
         cid, admin = ev.args
         c = self._admin_change(ev, cid)
@@ -285,6 +348,7 @@ class Fold:
             return
         if any(a.admin == admin for a in c.approvals):
             self._inconsistent(ev, f"admin change {cid} approved twice by {admin}")
+        self._require_open(ev, c, "approved")
         c.approvals.append(AdminApproval(admin, ev.time, ev.block))
 
     def _admin_change_cancelled(self, ev: Event) -> None:
@@ -292,8 +356,7 @@ class Fold:
         c = self._admin_change(ev, cid)
         if c is None:
             return
-        if c.executed or c.cancelled:
-            self._inconsistent(ev, f"admin change {cid} cancelled after it was closed")
+        self._require_open(ev, c, "cancelled")
         c.cancelled = True
         c.cancelled_by = admin
         c.cancelled_at = ev.time
@@ -318,8 +381,7 @@ class Fold:
             self._inconsistent(
                 ev, f"admin change {cid} executed with {approvals} approvals, replay counts {counted}"
             )
-        if c.executed or c.cancelled or ev.time > c.expires_at:
-            self._inconsistent(ev, f"admin change {cid} executed after it was closed or expired")
+        self._require_open(ev, c, "executed")
         if approvals < needed and ev.time < c.ready_at:
             self._inconsistent(
                 ev, f"admin change {cid} executed with {approvals} of {needed} approvals before its delay"
@@ -400,13 +462,45 @@ class Fold:
 
     def _recognition_changed(self, ev: Event) -> None:
         recognizer, recognized, old, new, effective = ev.args
-        history = self.s.recognition.setdefault((recognizer, recognized), [])
+        s = self.s
+        history = s.recognition.setdefault((recognizer, recognized), [])
         current = history[-1].doc_types if history else 0
         if old != current:
             self._inconsistent(
                 ev, f"{recognizer}->{recognized} recognition said to change from {old}, replay had {current}"
             )
-        history.append(RecognitionEntry(new, old, effective, ev.time, ev.block))
+        ended_by = ""
+        if self._removed_in is not None and self._removed_in[0].tx == ev.tx:
+            removed = self._removed_in[1]
+            if removed in (recognizer, recognized):
+                # _expel's own ending: to 0, effective at once, of a recognition that was not 0.
+                ended_by = removed
+                if new != 0 or effective != ev.time or old == 0:
+                    self._inconsistent(
+                        ev,
+                        f"{recognizer}->{recognized} recognition ended by the removal of {removed} "
+                        f"from {old} to {new} effective {effective}, not to 0 at once",
+                    )
+        if not ended_by:
+            # _setRecognition: both parties members, effective no later than now and not before either
+            # party's admission nor before the last change.
+            if not (s.is_member(recognizer) and s.is_member(recognized)):
+                self._inconsistent(
+                    ev, f"{recognizer}->{recognized} recognition changed while one of them was not a member"
+                )
+            else:
+                admitted = max(s.member_since(recognizer, ev.time), s.member_since(recognized, ev.time))
+                if effective < admitted:
+                    self._inconsistent(
+                        ev,
+                        f"{recognizer}->{recognized} recognition effective {effective}, before the admission "
+                        f"at {admitted}",
+                    )
+            if effective > ev.time or (history and effective < history[-1].effective_at):
+                self._inconsistent(
+                    ev, f"{recognizer}->{recognized} recognition effective {effective} out of order"
+                )
+        history.append(RecognitionEntry(new, old, effective, ev.time, ev.block, ended_by))
 
     # ------------------------------------------------------------------ documents
 
@@ -472,7 +566,9 @@ class Fold:
             if not s.recognizes_issuer_at(consumer, b.issuer, b.doc_type, ev.time):
                 problems.append("consumer did not recognize the issuer for this document type")
             if not s.usable(issuer, root, leaf):
-                problems.append("document was not usable (revoked, superseded or already consumed)")
+                problems.append(
+                    "document was not usable (revoked, superseded, or already consumed through any batch)"
+                )
             if not s.anchoring_valid_at(b.issuer, b.anchored_at):
                 problems.append("its batch was anchored while the issuer or its CA was not active")
             if not (s.one_time_types >> b.doc_type) & 1:
@@ -498,18 +594,19 @@ class Fold:
     def _document_endorsed(self, ev: Event) -> None:
         root, leaf, consumer, issuer, account, amount, endorsed, quantity = ev.args
         self._judge_use(ev, "endorsed", issuer, root, leaf, consumer, account)
-        d = self._doc(issuer, root, leaf)
-        if endorsed != d.endorsed + amount or endorsed > quantity or amount == 0:
+        # The endorsed amount is the leaf's, whichever batch named it before.
+        u = self._usage(leaf)
+        if endorsed != u.endorsed + amount or endorsed > quantity or amount == 0:
             self._inconsistent(
                 ev,
-                f"endorsement of {amount} brings {d.endorsed} to {endorsed} of {quantity}: it does not add up",
+                f"endorsement of {amount} brings {u.endorsed} to {endorsed} of {quantity}: it does not add up",
             )
-        if d.quantity and d.quantity != quantity:
-            self._inconsistent(ev, f"document quantity said to be {quantity}, earlier {d.quantity}")
-        d.endorsed = endorsed
-        d.quantity = quantity
-        d.endorsements.append(
-            Endorsement(consumer, account, amount, endorsed, quantity, ev.time, ev.block, ev.tx)
+        if u.quantity and u.quantity != quantity:
+            self._inconsistent(ev, f"document quantity said to be {quantity}, earlier {u.quantity}")
+        u.endorsed = endorsed
+        u.quantity = quantity
+        u.endorsements.append(
+            Endorsement(consumer, account, amount, endorsed, quantity, ev.time, ev.block, ev.tx, issuer, root)
         )
         self._endorsed_in = (ev.tx, (issuer, root, leaf))
 
@@ -518,15 +615,17 @@ class Fold:
         if self._endorsed_in != (ev.tx, (issuer, root, leaf)):
             self._judge_use(ev, "consumed", issuer, root, leaf, consumer, account)
         self._endorsed_in = None
-        d = self._doc(issuer, root, leaf)
-        if d.quantity and d.endorsed != d.quantity:
+        u = self._usage(leaf)
+        if u.quantity and u.endorsed != u.quantity:
             self._inconsistent(
-                ev, f"document used up with {d.endorsed} of its quantity {d.quantity} endorsed"
+                ev, f"document used up with {u.endorsed} of its quantity {u.quantity} endorsed"
             )
-        d.consumed_at = ev.time
-        d.consumed_by = consumer
-        d.consumer_account = account
-        d.consumed_block = ev.block
+        u.consumed_at = ev.time
+        u.consumed_by = consumer
+        u.consumer_account = account
+        u.consumed_block = ev.block
+        u.consumed_issuer = issuer
+        u.consumed_root = root
 
 
 # ---------------------------------------------------------------------- driving a replay
@@ -585,6 +684,7 @@ def replay(
         if chunk.hashes:
             last = max(chunk.hashes)
             marks[last] = chunk.hashes[last]
+    fold.finish()
     marks[to_block] = target.hash
     now = source.headers(sorted(marks))
     for n, h in marks.items():

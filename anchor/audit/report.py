@@ -26,7 +26,9 @@ TEMPLATE = Path(__file__).with_name("report_template.html")
 HTML_ROWS = 200
 IMPACT_ROWS = 50
 HTML_FINDINGS = 300
-REPORT_VERSION = 2  # 2: registries v2 (issuer-keyed batches, consumers, endorsements, CA proofs)
+# 2: registries v2 (issuer-keyed batches, consumers, endorsements, CA proofs). 3: use per leaf (shown for
+# every batch naming it, with the batch it went through), removals ending recognitions and admin changes.
+REPORT_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def _summary(s: Snapshot, consistency: ConsistencyReport | None, findings: list[
         "batchesRevoked": sum(1 for b in s.batches.values() if b.revoked_at),
         "documentsRevoked": sum(1 for d in docs if d.revoked_at),
         "documentsSuperseded": sum(1 for d in docs if d.superseded_at),
-        "documentsConsumed": sum(1 for d in docs if d.consumed_at),
-        "documentsEndorsed": sum(1 for d in docs if d.endorsements),
+        # Use is per document (leaf), whichever batches name it.
+        "documentsConsumed": sum(1 for u in s.usage.values() if u.consumed_at),
+        "documentsEndorsed": sum(1 for u in s.usage.values() if u.endorsements),
         "consumerAccounts": sum(len(p.consumers) for p in s.parties.values()),
         "proposals": len(s.proposals),
         "adminChanges": len(s.admin_proposals),

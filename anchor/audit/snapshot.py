@@ -7,7 +7,10 @@ methods here deliberately copy the contracts' logic line for line: the consisten
 compares two independent derivations of the same answer.
 
 Batches are addressed by (issuer account, root) and documents by (issuer account, root, leaf), like
-the DocumentRegistry addresses them: two accounts anchoring the same root make two batches.
+the DocumentRegistry addresses them: two accounts anchoring the same root make two batches, and a
+revocation or supersession belongs to one of them. Use (consumption and endorsement) belongs to the leaf
+alone, as the DocumentRegistry keeps it: a leaf used through one batch is used in every batch naming it
+(a copied root gives no second use).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ROLE_NONE, ROLE_ADMIN, ROLE_ISSUER, ROLE_CONSUMER = 0, 1, 2, 3
 
 BatchKey = tuple[str, bytes]  # (issuer account, root)
 DocKey = tuple[str, bytes, bytes]  # (issuer account, root, leaf)
+NO_BATCH: BatchKey = ("", b"")
 
 
 @dataclass(slots=True)
@@ -234,6 +238,8 @@ class RecognitionEntry:
     effective_at: int
     recorded_at: int
     block: int
+    # The party whose removal ended this recognition (its removal's own RecognitionChanged to 0), if so.
+    ended_by: str = ""
 
 
 @dataclass(slots=True)
@@ -268,7 +274,9 @@ class Batch:
 
 @dataclass(slots=True)
 class Endorsement:
-    """One DocumentEndorsed: `amount` used by `consumer`'s `account`; `endorsed` of `quantity` so far."""
+    """One DocumentEndorsed: `amount` used by `consumer`'s `account`; `endorsed` of `quantity` so far.
+
+    `issuer` and `root` name the batch the endorsement went through (the leaf's use is shared by all)."""
 
     consumer: str
     account: str
@@ -278,11 +286,19 @@ class Endorsement:
     time: int
     block: int
     tx: str
+    issuer: str = ""
+    root: bytes = b""
+
+    @property
+    def batch(self) -> BatchKey:
+        return (self.issuer, self.root)
 
 
 @dataclass(slots=True)
 class Document:
-    """A document some event named (revoked, superseded, endorsed or consumed); all others are implicit."""
+    """A document some revocation or supersession named: those belong to one issuer's batch.
+
+    Its use is not here but in the snapshot's per-leaf :class:`Usage` (``Snapshot.usage_of``)."""
 
     issuer: str
     root: bytes
@@ -297,17 +313,47 @@ class Document:
     successor_leaf: bytes = b""
     superseded_block: int = 0
     superseded_by: str = ""
+
+    @property
+    def key(self) -> DocKey:
+        return (self.issuer, self.root, self.leaf)
+
+
+@dataclass(slots=True)
+class Usage:
+    """The use of one leaf (``_usage[leaf]``): consumed and endorsed whichever batch named it then.
+
+    `consumed_issuer` / `consumed_root` (and each endorsement's) name the batch the use went through."""
+
+    leaf: bytes
     consumed_at: int = 0
     consumed_by: str = ""
     consumer_account: str = ""
     consumed_block: int = 0
+    consumed_issuer: str = ""
+    consumed_root: bytes = b""
     endorsed: int = 0
     quantity: int = 0
     endorsements: list[Endorsement] = field(default_factory=list)
 
     @property
-    def key(self) -> DocKey:
-        return (self.issuer, self.root, self.leaf)
+    def consumed_batch(self) -> BatchKey:
+        return (self.consumed_issuer, self.consumed_root) if self.consumed_at else NO_BATCH
+
+    @property
+    def batches(self) -> list[BatchKey]:
+        """The batches the leaf was used through, first use first."""
+        keys = [e.batch for e in self.endorsements]
+        if self.consumed_at:
+            keys.append(self.consumed_batch)
+        return list(dict.fromkeys(keys))
+
+    def batches_by(self, time: int) -> list[BatchKey]:
+        """The batches the leaf was used through by `time`, first use first."""
+        keys = [e.batch for e in self.endorsements if e.time <= time]
+        if self.consumed_at and self.consumed_at <= time:
+            keys.append(self.consumed_batch)
+        return list(dict.fromkeys(keys))
 
     def endorsed_at(self, time: int) -> int:
         value = 0
@@ -315,6 +361,13 @@ class Document:
             if e.time <= time:
                 value = e.endorsed
         return value
+
+    def uses_through(self, batch: BatchKey) -> list[tuple[str, int]]:
+        """(consumer, time) of every use made through `batch` (what recognizesIssuerAt judged)."""
+        uses = [(e.consumer, e.time) for e in self.endorsements if e.batch == batch]
+        if self.consumed_at and self.consumed_batch == batch:
+            uses.append((self.consumed_by, self.consumed_at))
+        return uses
 
 
 @dataclass(slots=True)
@@ -366,6 +419,7 @@ class Snapshot:
     recognition: dict[tuple[str, str], list[RecognitionEntry]] = field(default_factory=dict)
     batches: dict[BatchKey, Batch] = field(default_factory=dict)
     documents: dict[DocKey, Document] = field(default_factory=dict)
+    usage: dict[bytes, Usage] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
 
     # ------------------------------------------------------------------ identity
@@ -425,6 +479,33 @@ class Snapshot:
             return proposal.executed_approvals
         return len(self.counted_approvals(proposal))
 
+    def admin_change_closed_by_removal(self, change: AdminProposal, time: int) -> bool:
+        """``_openAdminChange``'s membership rule: a change proposed before the party's membership at
+        `time` began (or while the party is not a member) is closed; its admins then are not its admins now."""
+        return change.created_at < self.member_since(change.party, time)
+
+    def admin_change_open(self, change: AdminProposal, time: int) -> bool:
+        """Could the change still be approved, cancelled or executed at `time` (``_openAdminChange``)?"""
+        return not (
+            change.executed
+            or change.cancelled
+            or time > change.expires_at
+            or self.admin_change_closed_by_removal(change, time)
+        )
+
+    def admin_change_outcome(self, change: AdminProposal, time: int) -> str:
+        """executed / cancelled / closed-by-removal / expired / pending, as the contract would see it at `time`
+        (executed and cancelled as the snapshot knows them, whatever `time`)."""
+        if change.executed:
+            return "executed"
+        if change.cancelled:
+            return "cancelled"
+        if self.admin_change_closed_by_removal(change, time):
+            return "closed-by-removal"
+        if time > change.expires_at:
+            return "expired"
+        return "pending"
+
     def admin_approvals(self, change: AdminProposal) -> int:
         """``_currentAdminApprovals``: approvers that are still admins of the change's party."""
         return sum(1 for a in change.approvals if self.admin_party.get(a.admin) == change.party)
@@ -470,13 +551,18 @@ class Snapshot:
     # ------------------------------------------------------------------ recognition
 
     def recognition_at(self, recognizer: str, recognized: str, time: int) -> int:
-        """``recognitionAt``: the latest change effective by `time`, unless it was made before the
-        membership (of either party) that covers `time` began; 0 if either party was not a member then."""
+        """``recognitionAt``: the latest change effective by `time` (a plain history lookup). A party's
+        removal ends every recognition given to it and by it with a change to 0 in the history, so no
+        membership filter is needed: rejoining restores nothing because the history says so."""
         for e in reversed(self.recognition.get((recognizer, recognized), ())):
             if e.effective_at <= time:
-                since = max(self.member_since(recognizer, time), self.member_since(recognized, time))
-                return 0 if e.effective_at < since else e.doc_types
+                return e.doc_types
         return 0
+
+    def last_recognition(self, recognizer: str, recognized: str) -> int:
+        """The last recorded mask, whatever its effective time: what recognize/unrecognize start from."""
+        h = self.recognition.get((recognizer, recognized))
+        return h[-1].doc_types if h else 0
 
     def recognizes_ca_at(self, recognizer: str, fingerprint: bytes, doc_type: int, time: int) -> bool:
         c = self.cas.get(fingerprint)
@@ -497,27 +583,53 @@ class Snapshot:
 
     # ------------------------------------------------------------------ documents
 
+    def usage_of(self, leaf: bytes) -> Usage | None:
+        """The leaf's use (``_usage[leaf]``), shared by every batch that names the leaf; None if unused."""
+        return self.usage.get(leaf)
+
     def document_state_at(self, issuer: str, root: bytes, leaf: bytes, time: int) -> tuple[bool, bool, bool]:
-        """(revoked, superseded, consumed) at `time`, like ``documentStateAt(issuer, root, leaf, time)``."""
+        """(revoked, superseded, consumed) at `time`, like ``documentStateAt(issuer, root, leaf, time)``:
+        revocation and supersession of this batch's document, use of the leaf whichever batch it went through."""
         d = self.documents.get((issuer, root, leaf))
         b = self.batches.get((issuer, root))
+        u = self.usage.get(leaf)
         batch_revoked = b is not None and b.revoked_at != 0 and b.revoked_at <= time
+        consumed = u is not None and u.consumed_at != 0 and u.consumed_at <= time
         if d is None:
-            return batch_revoked, False, False
+            return batch_revoked, False, consumed
         revoked = (d.revoked_at != 0 and d.revoked_at <= time) or batch_revoked
-        return (
-            revoked,
-            d.superseded_at != 0 and d.superseded_at <= time,
-            d.consumed_at != 0 and d.consumed_at <= time,
-        )
+        return revoked, d.superseded_at != 0 and d.superseded_at <= time, consumed
 
     def usable(self, issuer: str, root: bytes, leaf: bytes) -> bool:
-        """Neither the batch nor the document revoked, superseded or consumed (``_requireUsable``)."""
+        """Neither the batch nor the document revoked or superseded, nor the leaf consumed (``_requireUsable``)."""
         b = self.batches.get((issuer, root))
         if b is not None and b.revoked_at:
             return False
+        u = self.usage.get(leaf)
+        if u is not None and u.consumed_at:
+            return False
         d = self.documents.get((issuer, root, leaf))
-        return d is None or not (d.revoked_at or d.superseded_at or d.consumed_at)
+        return d is None or not (d.revoked_at or d.superseded_at)
+
+    def known_documents(self) -> list[DocKey]:
+        """Every (issuer, root, leaf) the history tells of: the documents an event named (revoked,
+        superseded, or used through that batch), and the same leaf in every other batch anchoring the
+        same root (a copied root names the same documents; their use is shared). In history order."""
+        named: dict[DocKey, None] = dict.fromkeys(self.documents)
+        for leaf, u in self.usage.items():
+            for issuer, root in u.batches:
+                named[(issuer, root, leaf)] = None
+        roots = {root for _, root, _ in named}
+        carriers: dict[bytes, list[str]] = {}
+        for issuer, root in self.batches:
+            if root in roots:
+                carriers.setdefault(root, []).append(issuer)
+        out: dict[DocKey, None] = {}
+        for issuer, root, leaf in named:
+            out[(issuer, root, leaf)] = None
+            for other in carriers.get(root, ()):
+                out.setdefault((other, root, leaf), None)
+        return list(out)
 
     def batches_by_root(self) -> dict[bytes, list[Batch]]:
         """Every root with the batches (one per anchoring account) that carry it, in anchoring order."""

@@ -12,7 +12,7 @@ from .cacerts import check_ca
 from .consistency import ConsistencyReport
 from .findings import Finding
 from .ids import display_address, hex32
-from .snapshot import Snapshot, status_name
+from .snapshot import AdminProposal, BatchKey, Snapshot, status_name
 from .views import status_reason
 
 
@@ -34,7 +34,29 @@ def _types(mask: int) -> str:
     return ", ".join(names_of(mask)) or "none"
 
 
+def _through(batch: BatchKey, own: BatchKey) -> str:
+    """The batch a use went through, as seen from the row of batch `own`."""
+    if batch == own:
+        return "this batch"
+    issuer, root = batch
+    if root == own[1]:
+        return f"batch of {display_address(issuer)}"  # the same root anchored by another account
+    return f"{display_address(issuer)}/{hex32(root)}"
+
+
+def _admin_outcome(s: Snapshot, c: AdminProposal) -> str:
+    outcome = s.admin_change_outcome(c, s.block_time)
+    if outcome == "executed":
+        return "executed after its waiting period" if c.by_delay else "executed"
+    if outcome == "cancelled":
+        return f"cancelled by {c.cancelled_by}"
+    if outcome == "closed-by-removal":
+        return f"closed: {c.party} was removed after it was proposed"
+    return outcome
+
+
 def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyReport | None) -> list[Table]:
+    known = s.known_documents()
     per_party: dict[str, list[int]] = {}
     per_issuer: dict[str, list[int]] = {}
     for b in s.batches.values():
@@ -126,11 +148,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     fmt_time(c.ready_at),
                     fmt_time(c.expires_at),
                     " ".join(a.admin for a in c.approvals),
-                    (
-                        ("executed after its waiting period" if c.by_delay else "executed")
-                        if c.executed
-                        else (f"cancelled by {c.cancelled_by}" if c.cancelled else "pending")
-                    ),
+                    _admin_outcome(s, c),
                     fmt_time(c.executed_at or c.cancelled_at),
                     c.executed_approvals if c.executed else "",
                     c.needed if c.executed else "",
@@ -354,6 +372,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "effective from",
                 "recorded",
                 "block",
+                "because",
             ],
             [
                 [
@@ -364,6 +383,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     fmt_time(e.effective_at),
                     fmt_time(e.recorded_at),
                     e.block,
+                    f"{e.ended_by} was removed" if e.ended_by else "",
                 ]
                 for (r, i), h in sorted(s.recognition.items())
                 for e in h
@@ -402,7 +422,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
         ),
         Table(
             "documents",
-            "Revoked, replaced and used documents",
+            "Revoked, replaced and used documents (use belongs to the document, whichever batch names it)",
             [
                 "issuing account",
                 "batch root",
@@ -415,41 +435,47 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "used up",
                 "used by",
                 "used through account",
+                "used through batch",
                 "endorsed",
                 "quantity",
             ],
             [
                 [
-                    display_address(d.issuer),
-                    hex32(d.root),
-                    hex32(d.leaf),
-                    fmt_time(d.revoked_at),
-                    reason_name(d.revoke_reason) if d.revoked_at else "",
-                    display_address(d.revoked_by) if d.revoked_by else "",
-                    fmt_time(d.superseded_at),
+                    display_address(issuer),
+                    hex32(root),
+                    hex32(leaf),
+                    fmt_time(d.revoked_at) if d else "",
+                    reason_name(d.revoke_reason) if d and d.revoked_at else "",
+                    display_address(d.revoked_by) if d and d.revoked_by else "",
+                    fmt_time(d.superseded_at) if d else "",
                     (
                         f"{display_address(d.successor_issuer)}/{hex32(d.successor_root)}/{hex32(d.successor_leaf)}"
-                        if d.superseded_at
+                        if d and d.superseded_at
                         else ""
                     ),
-                    fmt_time(d.consumed_at),
-                    d.consumed_by,
-                    display_address(d.consumer_account) if d.consumer_account else "",
-                    d.endorsed if d.endorsements else "",
-                    d.quantity if d.endorsements else "",
+                    fmt_time(u.consumed_at) if u else "",
+                    u.consumed_by if u else "",
+                    display_address(u.consumer_account) if u and u.consumer_account else "",
+                    _through(u.consumed_batch, (issuer, root)) if u and u.consumed_at else "",
+                    u.endorsed if u and u.endorsements else "",
+                    u.quantity if u and u.endorsements else "",
                 ]
-                for d in s.documents.values()
+                for issuer, root, leaf in known
+                for d in [s.documents.get((issuer, root, leaf))]
+                for u in [s.usage_of(leaf)]
+                if d is not None or (u is not None and (u.consumed_at or u.endorsements))
             ],
         ),
         Table(
             "endorsements",
-            "Endorsements (partial use of a document's committed quantity)",
+            "Endorsements (partial use of a document's committed quantity, shared by every batch naming it)",
             [
                 "issuing account",
                 "batch root",
                 "document (leaf)",
                 "consumer",
                 "through account",
+                "through batch",
                 "endorsements",
                 "amounts",
                 "endorsed so far",
@@ -460,21 +486,23 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
             ],
             [
                 [
-                    display_address(d.issuer),
-                    hex32(d.root),
-                    hex32(d.leaf),
-                    ", ".join(dict.fromkeys(e.consumer for e in d.endorsements)),
-                    " ".join(dict.fromkeys(display_address(e.account) for e in d.endorsements)),
-                    len(d.endorsements),
-                    " + ".join(str(e.amount) for e in d.endorsements),
-                    d.endorsed,
-                    d.quantity,
-                    d.quantity - d.endorsed,
-                    fmt_time(d.endorsements[-1].time),
-                    fmt_time(d.consumed_at) if d.consumed_at else "no",
+                    display_address(issuer),
+                    hex32(root),
+                    hex32(leaf),
+                    ", ".join(dict.fromkeys(e.consumer for e in u.endorsements)),
+                    " ".join(dict.fromkeys(display_address(e.account) for e in u.endorsements)),
+                    ", ".join(dict.fromkeys(_through(e.batch, (issuer, root)) for e in u.endorsements)),
+                    len(u.endorsements),
+                    " + ".join(str(e.amount) for e in u.endorsements),
+                    u.endorsed,
+                    u.quantity,
+                    u.quantity - u.endorsed,
+                    fmt_time(u.endorsements[-1].time),
+                    fmt_time(u.consumed_at) if u.consumed_at else "no",
                 ]
-                for d in s.documents.values()
-                if d.endorsements
+                for issuer, root, leaf in known
+                for u in [s.usage_of(leaf)]
+                if u is not None and u.endorsements
             ],
         ),
         Table(

@@ -98,33 +98,46 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
             t["documentsInRevokedBatches"] += b.size
         if full:
             batches.append(batch_row(b, revokedAt=b.revoked_at if revoked else 0))
+    # Revocation and supersession are counted per (batch, leaf); use per leaf, once however many batches
+    # name it (a copied root shares the use of the original's documents).
     documents = {"revoked": 0, "superseded": 0, "consumed": 0, "endorsed": 0}
+    for use in s.usage.values():
+        documents["consumed"] += use.consumed_at != 0 and use.consumed_at <= time
+        documents["endorsed"] += use.endorsed_at(time) > 0
     doc_rows = []
-    for (issuer, root, leaf), d in s.documents.items():
+    for issuer, root, leaf in s.known_documents():
+        d = s.documents.get((issuer, root, leaf))
+        u = s.usage_of(leaf)
         revoked, superseded, consumed = s.document_state_at(issuer, root, leaf, time)
-        endorsed = d.endorsed_at(time)
-        documents["revoked"] += revoked and bool(d.revoked_at)
-        documents["superseded"] += superseded
-        documents["consumed"] += consumed
-        documents["endorsed"] += endorsed > 0
+        endorsed = u.endorsed_at(time) if u is not None else 0
+        if d is not None:
+            documents["revoked"] += revoked and bool(d.revoked_at)
+            documents["superseded"] += superseded
         if full and (revoked or superseded or consumed or endorsed):
+            through = (
+                [f"{i}/{hex32(r)}" for i, r in u.batches_by(time) if (i, r) != (issuer, root)]
+                if u is not None
+                else []
+            )
             doc_rows.append(
                 {
                     "issuer": issuer,
                     "root": hex32(root),
                     "leaf": hex32(leaf),
                     "revoked": revoked,
-                    "revokeReason": reason_name(d.revoke_reason) if d.revoked_at else "",
+                    "revokeReason": reason_name(d.revoke_reason) if d is not None and d.revoked_at else "",
                     "superseded": superseded,
                     "successor": (
                         f"{d.successor_issuer}/{hex32(d.successor_root)}/{hex32(d.successor_leaf)}"
-                        if superseded
+                        if d is not None and superseded
                         else ""
                     ),
                     "consumed": consumed,
-                    "consumedBy": d.consumed_by if consumed else "",
+                    "consumedBy": u.consumed_by if u is not None and consumed else "",
                     "endorsed": endorsed,
-                    "quantity": d.quantity if endorsed else 0,
+                    "quantity": u.quantity if u is not None and endorsed else 0,
+                    # The use (of the leaf) went through other batches too: the same document elsewhere.
+                    "usedThroughOtherBatches": through,
                 }
             )
     proposals = [
@@ -158,6 +171,10 @@ def state_at(s: Snapshot, time: int, *, full: bool = False) -> dict[str, Any]:
             "expired": not (c.executed and c.executed_at <= time)
             and not (c.cancelled and c.cancelled_at <= time)
             and c.expires_at < time,
+            # Proposed before the party's membership at `time` began: its removal closed it for good.
+            "closedByRemoval": not (c.executed and c.executed_at <= time)
+            and not (c.cancelled and c.cancelled_at <= time)
+            and s.admin_change_closed_by_removal(c, time),
         }
         for c in s.admin_proposals.values()
         if c.created_at <= time
