@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from eth_account.signers.local import LocalAccount
 
 from anchor._internal.anvil import LocalNode, rpc
 from anchor.accounts import dev_account
@@ -34,8 +35,8 @@ from anchor.chain import connect
 from anchor.config import ChainConfig
 from anchor.deploy import Manifest, deploy
 from anchor.doctypes import ALL_TYPES_MASK
-from anchor.pki import PkiPaths, init_pki
-from anchor.registry import Registries
+from anchor.pki import PkiPaths, init_pki, load_ca
+from anchor.registry import Registries, TrustRegistryClient
 from api.apikeys import ApiKeys, Role
 from api.db import Database
 from api.settings import ServiceSettings, load_settings
@@ -153,6 +154,13 @@ def write_configs(env_dir: Path, url: str, service: dict[str, Any] | None = None
     return chain_config, service_config
 
 
+def register_root_ca(trust: TrustRegistryClient, admin: LocalAccount, pki: PkiPaths, doc_types: int) -> bytes:
+    """Register the PKI's root CA for the admin's party with its proof of possession; its CA id."""
+    _, key = load_ca(pki.root_ca, pki.root_ca_key)
+    fp, _ = trust.register_ca(admin, read_ca_certificate(pki.root_ca), doc_types, key)
+    return fp
+
+
 def make_env(tmp: Path, url: str, service: dict[str, Any] | None = None) -> ApiEnv:
     tmp.mkdir(parents=True, exist_ok=True)
     chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
@@ -165,8 +173,8 @@ def make_env(tmp: Path, url: str, service: dict[str, Any] | None = None) -> ApiE
     sg_pki = init_pki("SG", tmp / "pki-sg")
     th_pki = init_pki("TH", tmp / "pki-th")
     for admin, issuer, pki in ((acct[1], acct[4], sg_pki), (acct[2], acct[5], th_pki)):
-        ca = read_ca_certificate(pki.root_ca)
-        ca_id_, _ = reg.trust.register_ca(admin, ca, ALL_TYPES_MASK)
+        # Registered by certificate with a proof of possession, as `trustanchor ca add --ca-key` does.
+        ca_id_ = register_root_ca(reg.trust, admin, pki, ALL_TYPES_MASK)
         reg.trust.authorize_issuer(admin, issuer.address, ca_id_, ALL_TYPES_MASK)
     reg.trust.recognize(acct[2], "SG", ALL_TYPES_MASK)
     reg.trust.recognize(acct[3], "SG", ALL_TYPES_MASK)

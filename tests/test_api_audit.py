@@ -11,54 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
 from anchor.accounts import dev_account
 from anchor.audit import Auditor, AuditSource
-from anchor.cacert import read_ca_certificate
 from anchor.chain import connect
 from anchor.config import ChainConfig
-from anchor.deploy import deploy
-from anchor.doctypes import ALL_TYPES_MASK, mask_of
-from anchor.pki import PkiPaths, init_pki, load_ca
-from anchor.registry import Registries, TrustRegistryClient
+from anchor.doctypes import mask_of
+from anchor.pki import init_pki
+from anchor.registry import Registries
 from api import create_app
 from api.apikeys import Role
 from api.audits import AuditService
 from api.gateway import ChainGateway
 from api.problems import ApiError
-from tests.api_helpers import ApiEnv, TestClient, permit, submission, write_configs
+from tests.api_helpers import ApiEnv, TestClient, make_env, permit, register_root_ca, submission
 from tests.conftest import MNEMONIC, advance_time, free_port
-
-
-def register_root_ca(trust: TrustRegistryClient, admin: LocalAccount, pki: PkiPaths, doc_types: int) -> bytes:
-    """Register the PKI's root CA for the admin's party with its proof of possession; its CA id."""
-    _, key = load_ca(pki.root_ca, pki.root_ca_key)
-    fp, _ = trust.register_ca(admin, read_ca_certificate(pki.root_ca), doc_types, key)
-    return fp
-
-
-def make_env(tmp: Path, url: str) -> ApiEnv:
-    """tests/api_helpers.make_env's registries, set up the v2 way: CAs registered by certificate with a
-    proof of possession, issuers bound to the party-bound CA ids."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    chain = connect(ChainConfig(backend="rpc", rpc_url=url, mnemonic=MNEMONIC))
-    acct = [dev_account(MNEMONIC, i) for i in range(6)]
-    parties = [("SG", acct[1].address), ("TH", acct[2].address), ("MY", acct[3].address)]
-    manifest = deploy(chain, acct[0], parties, threshold=1, proposal_lifetime=3600, network="t")
-    home = tmp / "home"
-    manifest.save(home / "deployments" / "t.json")
-    reg = Registries.open(chain, manifest)
-    sg_pki = init_pki("SG", tmp / "pki-sg")
-    th_pki = init_pki("TH", tmp / "pki-th")
-    for admin, issuer, pki in ((acct[1], acct[4], sg_pki), (acct[2], acct[5], th_pki)):
-        fp = register_root_ca(reg.trust, admin, pki, ALL_TYPES_MASK)
-        reg.trust.authorize_issuer(admin, issuer.address, fp, ALL_TYPES_MASK)
-    reg.trust.recognize(acct[2], "SG", ALL_TYPES_MASK)
-    reg.trust.recognize(acct[3], "SG", ALL_TYPES_MASK)
-    reg.trust.recognize(acct[1], "TH", ALL_TYPES_MASK)
-    chain_config, service_config = write_configs(tmp, url)
-    return ApiEnv(tmp, url, manifest, chain_config, service_config, home, sg_pki, th_pki)
 
 
 @pytest.fixture(scope="module")
