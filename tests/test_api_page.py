@@ -124,7 +124,9 @@ def test_border_officer_verifies_valid_and_tampered(
     browser.find_element(By.ID, "key-summary").click()
     browser.find_element(By.ID, "api-key").send_keys(env.key(Role.VERIFIER, "TH"))
     browser.find_element(By.ID, "save-key").click()
-    wait_for(browser, lambda d: "TH" in [o.text for o in Select(d.find_element(By.ID, "party")).options])
+    # The page rebuilds the options as it learns the key's party: read them in one script, never stale.
+    options = "return [...document.getElementById('party').options].map(o => o.value)"
+    wait_for(browser, lambda d: "TH" in d.execute_script(options))
     Select(browser.find_element(By.ID, "party")).select_by_value("TH")
 
     assert verify_in_page(browser, files["document"], files["bundle"]) == "VALID"
