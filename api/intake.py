@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from anchor import profiles
 from anchor.canonical import digest_bytes, media_type_for
 from anchor.doctypes import names_of, type_id, type_name
-from anchor.errors import ConfigError, DocumentError
+from anchor.errors import ChainError, ConfigError, DocumentError
 from anchor.leaf import NO_TERMS, LeafError, Terms
 from anchor.registry import Registries
 
@@ -159,35 +159,55 @@ def _time(value: int | str | None, parse: Callable[[str], int | None]) -> int:
     return parse(str(value)) or 0
 
 
+@dataclass(frozen=True)
+class _RegistryFacts:
+    issuer_types: int
+    one_time: int
+    members: frozenset[str]
+
+
 def registry_policy(
     registries: Callable[[], Registries], identities: Identities
 ) -> Callable[[str, int, Sequence[NewDocument]], None]:
     """What the issuer may anchor and what the registry can honour, checked at submission (422) rather
     than in the batch later: the issuer account's document types, a member destination for one-time
-    documents, and quantities only on one-time types."""
+    documents, and quantities only on one-time types. While the chain is down, intake stays open (that is
+    what durable intake is for): the last facts read are used, or none before the first read."""
+    known: dict[str, _RegistryFacts] = {}
+
+    def facts(party: str) -> _RegistryFacts | None:
+        try:
+            reg = registries()
+            ident = identities.issuers[party]
+            fresh = _RegistryFacts(
+                reg.trust.issuer(ident.address).doc_types,
+                reg.trust.one_time_doc_types(),
+                frozenset(p for p in reg.trust.parties() if reg.trust.is_member(p)),
+            )
+        except ChainError:
+            return known.get(party)
+        known[party] = fresh
+        return fresh
 
     def check(party: str, doc_type: int, docs: Sequence[NewDocument]) -> None:
-        reg = registries()
-        ident = identities.issuers[party]
-        issuer = reg.trust.issuer(ident.address)
-        if not issuer.doc_types >> doc_type & 1:
+        f = facts(party)
+        if f is None:
+            return
+        if not f.issuer_types >> doc_type & 1:
             raise ApiError(
                 422,
                 "DOCUMENT_TYPE_NOT_ALLOWED",
                 f"the issuer account of {party} may not anchor {type_name(doc_type)} documents "
-                f"(it may anchor: {', '.join(names_of(issuer.doc_types)) or 'nothing'})",
+                f"(it may anchor: {', '.join(names_of(f.issuer_types)) or 'nothing'})",
                 field="documentType",
             )
-        if not any(d.terms.destination or d.terms.quantity for d in docs):
-            return
-        one_time = bool(reg.trust.one_time_doc_types() >> doc_type & 1)
-        members = {p for p in reg.trust.parties() if reg.trust.is_member(p)}
+        one_time = bool(f.one_time >> doc_type & 1)
         for i, d in enumerate(docs):
-            if one_time and d.terms.destination and d.terms.destination not in members:
+            if one_time and d.terms.destination and d.terms.destination not in f.members:
                 raise ApiError(
                     422, "INVALID_TERMS",
                     f"destination {d.terms.destination} of a {type_name(doc_type)} is not a member party "
-                    f"(members: {', '.join(sorted(members))})",
+                    f"(members: {', '.join(sorted(f.members))})",
                     field=f"documents[{i}].terms.destination",
                 )  # fmt: skip
             if d.terms.quantity and not one_time:
