@@ -193,6 +193,10 @@ class Leaf(_Model):
     hash: Hex32
 
 
+# Terms validate on construction; a verifier builds the same few many times (every document of a batch).
+_terms = functools.lru_cache(maxsize=4096)(Terms)
+
+
 class DocumentTerms(_Model):
     """The terms the leaf commits to (leaf v2); null means open."""
 
@@ -220,7 +224,7 @@ class DocumentTerms(_Model):
         return self
 
     def terms(self) -> Terms:
-        return Terms(
+        return _terms(
             self.destination or "",
             self.valid_from or 0,
             self.valid_until or 0,
