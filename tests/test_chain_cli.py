@@ -39,9 +39,11 @@ def test_local_chain_state_survives_down_and_up(tmp_path: Path, capsys: pytest.C
     base = ["--config", str(cfg), "--home", str(tmp_path / "home")]
     try:
         code, out, _ = run([*base, "chain", "up"], capsys)
-        assert code == 0 and "chain started" in out
+        assert code == 0 and out.startswith("chain started (this home): ")
         code, out, _ = run([*base, "chain", "up"], capsys)
-        assert code == 0 and "already running" in out
+        assert code == 0 and out.startswith("chain already running (this home): ")
+        code, out, _ = run([*base, "chain", "status"], capsys)
+        assert code == 0 and out.startswith("running (this home): ")
         code, out, err = run([*base, "deploy", "--json"], capsys)
         assert code == 0, err
         first = json.loads(out)

@@ -26,42 +26,82 @@ def _require_anvil(ctx: Context) -> None:
 @chain_group.command("up")
 @pass_ctx
 def chain_up(ctx: Context) -> None:
-    """Start anvil with persisted state (idempotent: does nothing if it already runs)."""
+    """Start this home's anvil with persisted state (idempotent: does nothing if it already runs).
+
+    Refused, naming the owner, when the configured port is held by a node that is not this home's
+    (another checkout's chain, say).
+    """
     _require_anvil(ctx)
     before = anvil.status(ctx.config)
     st = anvil.up(ctx.config)
-    verb = "already running" if before.running else "started"
+    verb = "already running" if before.running and before.mine else "started"
     click.echo(
-        f"chain {verb}: {st.url} (chain id {st.chain_id}, block {st.block}, state {ctx.config.state_path})"
+        f"chain {verb} (this home): {st.url} (chain id {st.chain_id}, block {st.block}, pid {st.pid}, "
+        f"state {ctx.config.state_path})"
     )
 
 
 @chain_group.command("down")
 @pass_ctx
 def chain_down(ctx: Context) -> None:
-    """Stop anvil; its state is saved and comes back with `chain up`."""
+    """Stop this home's anvil; its state is saved and comes back with `chain up`.
+
+    Another home's node on the configured port is left alone and named.
+    """
     _require_anvil(ctx)
     stopped = anvil.down(ctx.config)
-    click.echo("chain stopped, state saved" if stopped else "chain was not running")
+    click.echo(
+        "chain stopped, state saved" if stopped else f"chain was not running (this home: {ctx.config.home})"
+    )
 
 
 @chain_group.command("status")
 @json_option
 @pass_ctx
 def chain_status(ctx: Context, as_json: bool) -> None:
-    """Whether the node answers, its chain id and latest block."""
-    st = anvil.status(ctx.config)
+    """Whether this home's node runs, its chain id and latest block, or whose node holds the port.
+
+    Exit 0 only when this home's node answers (or, with backend rpc, the endpoint answers).
+    """
+    cfg = ctx.config
+    st = anvil.status(cfg)
+    managed = cfg.chain.backend == "anvil"
+    ok = st.running and (st.mine or not managed)
     if as_json:
+        used_by = None
+        if st.foreign and st.owner is not None:
+            used_by = {
+                "home": str(st.owner.home) if st.owner.home else None,
+                "pid": st.owner.pid,
+                "chainId": st.chain_id,
+                "block": st.block,
+            }
         emit_json(
-            {"running": st.running, "pid": st.pid, "url": st.url, "chainId": st.chain_id, "block": st.block}
+            {
+                "running": ok,
+                "home": str(cfg.home),
+                "pid": st.pid,
+                "url": st.url,
+                "chainId": st.chain_id if ok else None,
+                "block": st.block if ok else None,
+                "usedBy": used_by,
+            }
         )
-    elif st.running:
+    elif not managed and st.running:
         click.echo(
-            f"running: {st.url} (chain id {st.chain_id}, block {st.block}, pid {st.pid or 'external'})"
+            f"running: {st.url} (chain id {st.chain_id}, block {st.block}; "
+            f"backend {cfg.chain.backend}, not run by this home)"
         )
+    elif ok:
+        click.echo(f"running (this home): {st.url} (chain id {st.chain_id}, block {st.block}, pid {st.pid})")
+    elif st.foreign and st.owner is not None:
+        answers = f" (chain id {st.chain_id}, block {st.block})" if st.running else ""
+        click.echo(f"not running for this home: {anvil.taken(cfg, st.owner)}{answers}")
+    elif st.mine:
+        click.echo(f"not answering: this home's anvil (pid {st.pid}) does not answer at {st.url}")
     else:
         click.echo(f"not running ({st.url})")
-    if not st.running:
+    if not ok:
         raise SystemExit(1)
 
 
@@ -76,6 +116,9 @@ def deploy_cmd(ctx: Context, force: bool, account_spec: str | None, as_json: boo
     With a manifest already present, the code at its addresses is checked against the committed build
     artifacts instead of deploying again.
     """
+    # Never deploy to, nor verify a manifest against, another home's chain that happens to answer at
+    # this home's port: the same deployer and nonce give the same addresses on every local chain.
+    anvil.require_own(ctx.config, "deploy")
     chain = ctx.chain()
     path = ctx.manifest_path
     if path.exists() and not force:
