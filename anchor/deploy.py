@@ -14,6 +14,8 @@ from eth_utils import keccak, to_checksum_address
 
 from ._internal.abi import ARTIFACTS, ContractABI
 from .chain import Chain
+from .config import DeployConfig
+from .doctypes import mask_of
 from .errors import ConfigError, DeploymentError
 
 MANIFEST_VERSION = 2
@@ -229,4 +231,29 @@ def deploy(
     return manifest
 
 
-__all__ = ["ContractABI", "Manifest", "create_address", "deploy", "party_code", "party_id", "verify_code"]
+def deploy_configured(
+    chain: Chain, deployer: LocalAccount, parties: list[tuple[str, str]], dep: DeployConfig, network: str
+) -> Manifest:
+    """``deploy`` with the founding settings of a config's [deploy] section (CLI and demo alike)."""
+    return deploy(
+        chain,
+        deployer,
+        parties,
+        dep.threshold,
+        dep.proposal_lifetime_seconds,
+        admin_delay=dep.admin_delay_seconds,
+        one_time_types=mask_of(dep.one_time_types),
+        network=network,
+    )
+
+
+__all__ = [
+    "ContractABI",
+    "Manifest",
+    "create_address",
+    "deploy",
+    "deploy_configured",
+    "party_code",
+    "party_id",
+    "verify_code",
+]

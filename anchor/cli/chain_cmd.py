@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from .._internal import anvil
-from ..deploy import Manifest, deploy, verify_code
-from ..doctypes import mask_of
+from ..deploy import Manifest, deploy_configured, verify_code
 from ..errors import ConfigError
 from ._common import Context, emit_json, json_option, pass_ctx
 
@@ -135,16 +134,7 @@ def deploy_cmd(ctx: Context, force: bool, account_spec: str | None, as_json: boo
         raise ConfigError(f"{ctx.config.source}: no [deploy] section with founding parties")
     deployer = ctx.account(account_spec or dep.deployer)
     parties = [(p.id, _address(ctx, p.admin)) for p in dep.parties]
-    manifest = deploy(
-        chain,
-        deployer,
-        parties,
-        dep.threshold,
-        dep.proposal_lifetime_seconds,
-        admin_delay=dep.admin_delay_seconds,
-        one_time_types=mask_of(dep.one_time_types),
-        network=ctx.config.chain.name,
-    )
+    manifest = deploy_configured(chain, deployer, parties, dep, ctx.config.chain.name)
     manifest.save(path)
     if as_json:
         emit_json({"status": "deployed", "manifest": str(path), **_summary(manifest)})

@@ -17,8 +17,7 @@ from .._internal import anvil
 from ..accounts import resolve_account
 from ..chain import Chain, connect
 from ..config import Config
-from ..deploy import Manifest, deploy, verify_code
-from ..doctypes import mask_of
+from ..deploy import Manifest, deploy_configured, verify_code
 from ..errors import ChainError, ConfigError
 from ..registry import Registries
 
@@ -65,16 +64,7 @@ def prepare_chain(config: Config, manifest_path: Path) -> ChainReady:
             raise ConfigError(f"{config.source}: no [deploy] section with founding parties")
         deployer = resolve_account(dep.deployer, config.chain.mnemonic)
         parties = [(p.id, _address(p.admin, config)) for p in dep.parties]
-        manifest = deploy(
-            chain,
-            deployer,
-            parties,
-            dep.threshold,
-            dep.proposal_lifetime_seconds,
-            admin_delay=dep.admin_delay_seconds,
-            one_time_types=mask_of(dep.one_time_types),
-            network=config.chain.name,
-        )
+        manifest = deploy_configured(chain, deployer, parties, dep, config.chain.name)
         manifest.save(manifest_path)
         deploy_note = (
             f"deployed TrustRegistry {manifest.trust_registry.address} and DocumentRegistry "
