@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import docs_page, openapi, problems
+from .access_log import AccessLog
 from .crash import CrashPoints
 from .fastpath import VerifyFastPath
 from .limits import CloseUnread, SecurityHeaders
@@ -58,6 +59,8 @@ def create_app(settings: ServiceSettings, *, crash: CrashPoints | None = None) -
     if settings.verify_fast_path:
         app.add_middleware(VerifyFastPath, services=services)
     app.add_middleware(CloseUnread)
+    if settings.access_log:
+        app.add_middleware(AccessLog)
 
     for router in (
         issuing.router,

@@ -57,6 +57,11 @@ def _listen(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 def _config(settings: ServiceSettings, app: Any, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -93,6 +98,8 @@ def serve(settings: ServiceSettings, *, log_level: str = "info") -> None:
         app = create_app(settings)
         _tune_gc()
         sock = _listen(settings.host, settings.port, reuse_port=False)
+        host, port = sock.getsockname()[:2]
+        log.info("listening on %s (page at /, API under /v1)", _url(host, port))
         uvicorn.Server(_config(settings, app, log_level)).run(sockets=[sock])
         return
     if settings.port == 0:
@@ -120,7 +127,11 @@ def _supervise(settings: ServiceSettings, log_level: str) -> None:
         return process
 
     workers = [start() for _ in range(settings.workers)]
-    log.info("serving on %s:%d with %d workers", settings.host, settings.port, settings.workers)
+    log.info(
+        "listening on %s with %d workers (page at /, API under /v1)",
+        _url(settings.host, settings.port),
+        settings.workers,
+    )
     restarts: list[float] = []
     try:
         while not stopping:

@@ -86,6 +86,7 @@ class ServiceSettings(BaseSettings):
 
     public_verification: bool = False  # verification and registry reads without an API key
     verify_fast_path: bool = True  # serve POST /v1/verify from ASGI directly (see api/fastpath.py)
+    access_log: bool = True  # one line per request: method, path, status, ms, key id (api/access_log.py)
     ca_dir: Path | None = None  # extra CA certificates (*.pem) for verification
     profiles: Path | None = None  # term profiles (default: the library's anchor/profiles/default.toml)
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"

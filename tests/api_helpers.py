@@ -210,7 +210,11 @@ class Served:
 
 
 def start_serve(
-    env: ApiEnv, *, crash_at: str | None = None, extra_env: dict[str, str] | None = None
+    env: ApiEnv,
+    *,
+    crash_at: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    log_level: str = "warning",
 ) -> Served:
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTANCHOR")}
@@ -223,7 +227,7 @@ def start_serve(
         *([] if TRUSTANCHOR.exists() else ["-m", "anchor.cli.main"]),
         "--config", str(env.chain_config), "--home", str(env.home),
         "--manifest", str(env.home / "deployments" / "t.json"),
-        "serve", "--service-config", str(env.service_config), "--port", str(port), "--log-level", "warning",
+        "serve", "--service-config", str(env.service_config), "--port", str(port), "--log-level", log_level,
     ]  # fmt: skip
     with open(log, "ab") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=REPO)
