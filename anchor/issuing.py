@@ -7,23 +7,81 @@ transaction is mined with the configured confirmations; on any failure no bundle
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from eth_account.signers.local import LocalAccount
 
 from .bundle import Anchor, Batch, Bundle, BundleWriter
+from .cacert import ca_id
 from .canonical import Digest
 from .doctypes import type_id, type_name
-from .errors import ConfigError
+from .errors import ConfigError, PKIError
 from .leaf import NO_TERMS, Terms, leaf_hashes, new_salts
 from .merkle import MerkleTree
 from .registry import Registries, Status
-from .signing import Signature, Signer, batch_message
+from .signing import Signature, Signer, batch_message, validate_chain
 
 MAX_BATCH = 1_000_000
 ROOTS_PER_TRANSACTION = 50
+
+
+class SignerChainError(ConfigError):
+    """The signer's certificate chain does not lead to the CA its issuer account is bound to on chain,
+    so every verifier would reject what it signs. `missing_ca`: that CA's certificate is not among the
+    signer's certificates (rather than a chain that fails validation)."""
+
+    def __init__(self, message: str, *, missing_ca: bool = False) -> None:
+        super().__init__(message)
+        self.missing_ca = missing_ca
+
+
+def check_signer_chain(
+    registries: Registries, issuer: str, signer: Signer, *, at: int | None = None
+) -> bytes:
+    """Check, as a verifier will, that `signer`'s certificates validate for document signing up to the
+    CA that issuer account `issuer` is bound to on chain, at chain time `at` (default: the latest block's
+    time, the earliest an anchoring can get); return that CA's id. SignerChainError says why not.
+
+    The bundle carries exactly the signer's certificates, and a verifier looks for the issuer's CA among
+    them (its id is bound to the issuer's party: anchor.cacert.ca_id(party, sha256(DER))).
+    """
+    record = registries.trust.issuer(issuer)
+    if record.status is Status.NONE:
+        raise SignerChainError(
+            f"account {issuer} is not a registered issuer account, so no CA is bound to it"
+        )
+    certs = signer.certificates
+    bound = [ca_id(record.party, hashlib.sha256(c.public_bytes(Encoding.DER)).digest()) for c in certs]
+    index = next((i for i, b in enumerate(bound) if b == record.ca), None)
+    if index is None:
+        given = "; ".join(c.subject.rfc4514_string() for c in certs[1:]) or "none"
+        raise SignerChainError(
+            f"the signer's certificates do not include the CA that issuer account {issuer} is bound to "
+            f"({record.party}'s registered CA 0x{record.ca.hex()[:16]}…), so every verifier would reject "
+            f"the bundles (CA_NOT_REGISTERED); CA certificates given: {given}",
+            missing_ca=True,
+        )
+    when = at if at is not None else registries.chain.block_timestamp(registries.chain.block_number())
+    moment = dt.datetime.fromtimestamp(when, dt.UTC)
+    try:
+        intermediates = [c for i, c in enumerate(certs) if i not in (0, index)]
+        validate_chain(certs[0], intermediates, [certs[index]], moment)
+    except PKIError as e:
+        raise SignerChainError(
+            f"the signer's certificate chain is not valid up to the CA that issuer account {issuer} is "
+            f"bound to, at the chain's time {moment:%Y-%m-%d %H:%M:%SZ}: {e}"
+        ) from None
+    return record.ca
+
+
+def _a(word: str) -> str:
+    """`word` with its indefinite article."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 @dataclass(frozen=True)
@@ -114,7 +172,12 @@ class DocumentIssuer:
         *,
         confirmations: int | None = None,
         max_batch: int = MAX_BATCH,
+        check_chain: bool = True,
     ) -> None:
+        """`check_chain`: before anything is signed or anchored, refuse (SignerChainError) a signer whose
+        certificate chain does not validate up to the CA the issuer account is bound to on chain at the
+        chain's time (`check_signer_chain`), whose bundles every verifier would reject. On by default;
+        tests of the verifier turn it off to mint such bundles on purpose."""
         if not 1 <= max_batch <= MAX_BATCH:
             raise ConfigError(f"batch size must be 1..{MAX_BATCH}")
         self.reg = registries
@@ -122,7 +185,12 @@ class DocumentIssuer:
         self.signer = signer
         self.confirmations = confirmations
         self.max_batch = max_batch
+        self.check_chain = check_chain
         self._party: str | None = None
+
+    def check_signer_chain(self, *, at: int | None = None) -> bytes:
+        """The id of the CA this issuer's signer chains up to (see `check_signer_chain`)."""
+        return check_signer_chain(self.reg, self.account.address, self.signer, at=at)
 
     def check_authorized(self, doc_type_id: int) -> str:
         """The issuer's party; raise a clear error now rather than a revert after signing."""
@@ -149,7 +217,7 @@ class DocumentIssuer:
         for t in terms:
             if one_time and t.destination and t.destination not in members:
                 raise ConfigError(
-                    f"destination {t.destination!r} of a {type_name(doc_type_id)} is not a member party "
+                    f"destination {t.destination!r} of {_a(type_name(doc_type_id))} is not a member party "
                     f"(members: {', '.join(sorted(members))})"
                 )
             if t.quantity and not one_time:
@@ -170,6 +238,8 @@ class DocumentIssuer:
         if not documents:
             return IssueResult()
         party = self._party = self.check_authorized(tid)
+        if self.check_chain:
+            self.check_signer_chain()
         registry = self.reg.manifest.document_registry.address
         chain_id = self.reg.chain.chain_id
         digests = [d.digest.digest for d in documents]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,18 @@ class PkiPaths:
     signer_cert: Path
     signer_key: Path
     signer_p12: Path
+
+
+# The files init_pki writes, in PkiPaths' field order.
+_FILE_NAMES = (
+    "root-ca.pem",
+    "root-ca-key.pem",
+    "issuing-ca.pem",
+    "issuing-ca-key.pem",
+    "signer.pem",
+    "signer-key.pem",
+    "signer.p12",
+)
 
 
 def generate_key(key_type: str) -> SignerKey:
@@ -229,16 +242,44 @@ def issue_signer(
     return builder.sign(issuing_key, _hash_for(issuing_key))
 
 
-def _write(path: Path, data: bytes, *, secret: bool = False) -> Path:
-    if secret:
-        # Created 0600 up front: chmod after writing would leave a window where the key is readable.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+class PkiFilesExist(PKIError):
+    """init_pki would overwrite an existing key or certificate."""
+
+
+def _write(path: Path, data: bytes, *, secret: bool = False, force: bool = False) -> Path:
+    """Write ``data`` to ``path``, never over an existing file unless ``force``; a secret (a private key,
+    a PKCS#12 bag) is never readable by anyone but its owner, not even for a moment.
+
+    A new file is created exclusively (so a file, or a symlink, that appeared since the check is not
+    written through) with mode 0600 for a secret. With ``force`` the bytes go to a temporary file in the
+    same directory (created 0600) that then replaces ``path`` in one step: a replaced key is never half
+    written, never inherits the old file's wider mode, and a symlink at ``path`` is replaced, not followed.
+    """
+    if not force:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if secret else 0o666)
+        except FileExistsError:
+            raise PkiFilesExist(_exists_message([path])) from None
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(path, 0o600)  # the file may have existed with wider permissions
-    else:
-        path.write_bytes(data)
+        return path
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # created 0600
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if not secret:
+                os.fchmod(fh.fileno(), 0o644)  # a certificate is public
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _exists_message(existing: Sequence[Path]) -> str:
+    others = len(existing) - 1
+    more = f" (and {others} other file{'s' if others != 1 else ''} of a PKI)" if others else ""
+    return f"{existing[0]} already exists{more}: refusing to overwrite keys or certificates"
 
 
 def key_pem(key: SignerKey) -> bytes:
@@ -261,11 +302,14 @@ def init_pki(
     days: int = 825,
     ca_days: int = 3650,
     p12_password: bytes | str | None = None,
+    force: bool = False,
 ) -> PkiPaths:
     """Create root CA, issuing CA and a signer for ``party`` in ``out_dir`` and return the file paths.
 
     ``key_type`` is the signer's key; the CAs use ``ca_key_type``, defaulting to ``key_type`` when
     that is usable for a CA and to ec-p256 otherwise (Ed25519 CAs are refused by the verifier).
+    Existing keys and certificates are never overwritten unless ``force``: PkiFilesExist (a PKIError)
+    names the first one, before any key is generated. Private keys and the PKCS#12 file are written 0600.
     """
     party = _party(party)
     if key_type not in KEY_TYPES:
@@ -273,7 +317,15 @@ def init_pki(
     if ca_key_type is None:
         ca_key_type = key_type if key_type in CA_KEY_TYPES else "ec-p256"
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    names = PkiPaths(*(out_dir / name for name in _FILE_NAMES))
+    if not force:
+        existing = [p for p in vars(names).values() if os.path.lexists(p)]
+        if existing:
+            raise PkiFilesExist(_exists_message(existing))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PKIError(f"cannot create directory {out_dir}: {e.strerror}") from None
 
     root_key = _ca_key(ca_key_type)
     root = make_root_ca(party, root_key, valid_from=valid_from, days=ca_days)
@@ -292,13 +344,13 @@ def init_pki(
         f"{party} document signer".encode(), signer_key, signer, [issuing], encryption
     )
     return PkiPaths(
-        root_ca=_write(out_dir / "root-ca.pem", cert_pem(root)),
-        root_ca_key=_write(out_dir / "root-ca-key.pem", key_pem(root_key), secret=True),
-        issuing_ca=_write(out_dir / "issuing-ca.pem", cert_pem(issuing)),
-        issuing_ca_key=_write(out_dir / "issuing-ca-key.pem", key_pem(issuing_key), secret=True),
-        signer_cert=_write(out_dir / "signer.pem", cert_pem(signer)),
-        signer_key=_write(out_dir / "signer-key.pem", key_pem(signer_key), secret=True),
-        signer_p12=_write(out_dir / "signer.p12", p12, secret=True),
+        root_ca=_write(names.root_ca, cert_pem(root), force=force),
+        root_ca_key=_write(names.root_ca_key, key_pem(root_key), secret=True, force=force),
+        issuing_ca=_write(names.issuing_ca, cert_pem(issuing), force=force),
+        issuing_ca_key=_write(names.issuing_ca_key, key_pem(issuing_key), secret=True, force=force),
+        signer_cert=_write(names.signer_cert, cert_pem(signer), force=force),
+        signer_key=_write(names.signer_key, key_pem(signer_key), secret=True, force=force),
+        signer_p12=_write(names.signer_p12, p12, secret=True, force=force),
     )
 
 

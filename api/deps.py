@@ -77,7 +77,10 @@ def authorize(
         )
     if info.role not in roles:
         names = " or ".join(r.value for r in roles)
-        raise ApiError(403, "ROLE_NOT_ALLOWED", f"a {info.role.value} key may not do this; it needs {names}")
+        article = "an" if info.role.value[:1] in "aeiou" else "a"
+        raise ApiError(
+            403, "ROLE_NOT_ALLOWED", f"{article} {info.role.value} key may not do this; it needs {names}"
+        )
     return Principal(info.id, info.role, info.party)
 
 

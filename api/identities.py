@@ -41,6 +41,7 @@ class IssuerIdentity:
 class Identities:
     issuers: dict[str, IssuerIdentity]
     consumers: dict[str, LocalAccount] = field(repr=False)
+    parties: tuple[str, ...] = ()  # every party the settings name, with or without keys
 
     def accounts(self) -> dict[str, LocalAccount]:
         """Every account the service sends transactions from, by checksummed address."""
@@ -75,7 +76,7 @@ def load_identities(settings: ServiceSettings, mnemonic: str) -> Identities:
             )
         if p.consumer_account:
             consumers[p.party] = resolve_account(p.consumer_account, mnemonic)
-    return Identities(issuers, consumers)
+    return Identities(issuers, consumers, tuple(p.party for p in settings.parties))
 
 
 class AccountLock:

@@ -1,14 +1,18 @@
-"""Readiness: is the chain reachable, the trusted deployment there and genuine, every sending account
-funded, the intake backlog below its limit, and recovery done?"""
+"""Readiness: is the chain reachable, the trusted deployment there and genuine, every configured party a
+member, every key in the role it is used for, every signer's certificate chain leading to its issuer
+account's CA on chain, every sending account funded, the intake backlog below its limit, and recovery
+done?"""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from typing import Any
 
 from anchor.deploy import verify_code
 from anchor.errors import TrustAnchorError
+from anchor.issuing import check_signer_chain
 from anchor.registry import Role
 
 from .backlog import Backlog
@@ -47,7 +51,9 @@ class Readiness:
             checks["chain"] = {"ok": False, "detail": str(e)}
         checks["deployment"] = self._deployment(chain)
         checks["signers"] = self._funding(chain)
+        checks["parties"] = self._parties(chain)
         checks["roles"] = self._roles(chain)
+        checks["chains"] = self._chains(chain)
         checks["intake"] = {
             "ok": self.backlog.value < self.backlog.limit,
             "backlog": self.backlog.value,
@@ -106,6 +112,57 @@ class Readiness:
         with self._lock:
             self._verified = (time.monotonic(), chain.chain_id, key)
         return {"ok": True, **found, "verified": True, "detail": "code matches the build artifacts"}
+
+    def _parties(self, chain: Any) -> dict[str, Any]:
+        """Every party the settings name is a member of the registry (a typo such as "XX" is not)."""
+        configured = list(self.identities.parties)
+        if not configured:
+            return {"ok": True, "parties": [], "detail": "no parties configured"}
+        if chain is None:
+            return {"ok": False, "parties": configured, "detail": "chain unreachable: members not read"}
+        try:
+            reg = self.gateway.registries()
+            members = [p for p in reg.trust.parties() if reg.trust.is_member(p)]
+        except TrustAnchorError as e:
+            return {"ok": False, "parties": configured, "detail": f"members not read: {e}"}
+        unknown = [p for p in configured if p not in members]
+        detail = (
+            "every configured party is a member of the registry"
+            if not unknown
+            else f"the service settings name {', '.join(unknown)}, "
+            f"{'which is not a member party' if len(unknown) == 1 else 'which are not member parties'} "
+            f"of the registry (members: {', '.join(members) or 'none'})"
+        )
+        return {"ok": not unknown, "parties": configured, "unknown": unknown, "detail": detail}
+
+    def _chains(self, chain: Any) -> dict[str, Any]:
+        """Each issuing party's document signer chains up to the CA its issuer account is bound to on
+        chain, at the chain's time: otherwise every bundle the service writes would be rejected."""
+        issuers = self.identities.issuers
+        if not issuers:
+            return {"ok": True, "parties": [], "detail": "no issuing parties configured"}
+        if chain is None:
+            return {"ok": False, "parties": [], "detail": "chain unreachable: certificate chains not checked"}
+        try:
+            reg = self.gateway.registries()
+            at = chain.block_timestamp(chain.block_number())
+        except TrustAnchorError as e:
+            return {"ok": False, "parties": [], "detail": f"certificate chains not checked: {e}"}
+        rows = []
+        for party, identity in sorted(issuers.items()):
+            try:
+                ca = check_signer_chain(reg, identity.address, identity.signer, at=at)
+                rows.append({"party": party, "ok": True, "ca": "0x" + ca.hex()})
+            except TrustAnchorError as e:
+                rows.append({"party": party, "ok": False, "reason": str(e)})
+        bad = [r for r in rows if not r["ok"]]
+        when = f"{dt.datetime.fromtimestamp(at, dt.UTC):%Y-%m-%d %H:%M:%SZ}"
+        detail = (
+            f"every signer's certificate chain leads to its issuer account's CA at {when}"
+            if not bad
+            else "; ".join(f"{r['party']}: {r['reason']}" for r in bad)
+        )
+        return {"ok": not bad, "parties": rows, "detail": detail}
 
     def _roles(self, chain: Any) -> dict[str, Any]:
         """Each key the service holds has exactly the role it is used for: an issuer account for a

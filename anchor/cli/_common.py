@@ -91,12 +91,33 @@ def _jsonable(v: Any) -> Any:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table sized to the terminal; piped or redirected, every cell is printed whole on one line (a
+    terminal-less console would squeeze the table into 80 columns, wrapping and cutting values)."""
     t = Table(title=title, title_justify="left")
     for c in columns:
         t.add_column(c)
     for r in rows:
         t.add_row(*[str(x) for x in r])
-    console().print(t)
+    out = console() if is_tty() else Console(highlight=False, soft_wrap=True, width=_UNLIMITED)
+    out.print(t)
+
+
+_UNLIMITED = 1_000_000  # columns: a table never needs more, so none of its cells is wrapped or cut
+
+
+def member_parties(reg: Registries) -> list[str]:
+    """The parties that are members of the registry now (parties() also lists former members)."""
+    return [p for p in reg.trust.parties() if reg.trust.is_member(p)]
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 document', '2 documents' ('1 batch', '3 batches' with many='batches')."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def article(word: str) -> str:
+    """`word` with its indefinite article: 'an auditor', 'a verifier'."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def fmt_time(ts: int) -> str:

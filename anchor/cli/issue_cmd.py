@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .. import profiles
 from ..canonical import digest_file
 from ..doctypes import type_id
-from ..issuing import DocumentInput, DocumentIssuer
+from ..issuing import DocumentInput, DocumentIssuer, SignerChainError
 from ..journal import Journal, JournalEntry
 from ..leaf import LeafError, Terms
 from ..signing import Signer
@@ -23,6 +23,7 @@ from ._common import (
     parse_quantity,
     parse_time,
     pass_ctx,
+    plural,
 )
 
 
@@ -159,16 +160,24 @@ def issue_cmd(
             else:
                 seen.add(d.digest.digest)
                 fresh.append(d)
+        # Nothing is signed or anchored unless the bundles can verify: the signer's chain must lead to
+        # the CA the issuer account is bound to on chain, at the chain's time.
         issuer = DocumentIssuer(reg, account, signer, max_batch=batch_size)
-        if show and fresh:
-            with Progress(
-                TextColumn("anchoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-            ) as bar:
-                task = bar.add_task("docs", total=len(fresh))
-                result = issuer.issue(fresh, tid, progress=lambda n: bar.advance(task, n))
-                bar.update(task, completed=len(fresh))
-        else:
-            result = issuer.issue(fresh, tid)
+        try:
+            if show and fresh:
+                with Progress(
+                    TextColumn("anchoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+                ) as bar:
+                    task = bar.add_task("docs", total=len(fresh))
+                    result = issuer.issue(fresh, tid, progress=lambda n: bar.advance(task, n))
+                    bar.update(task, completed=len(fresh))
+            else:
+                result = issuer.issue(fresh, tid)
+        except SignerChainError as e:
+            if not e.missing_ca:
+                raise
+            where = "the PKCS#12 file must carry it" if p12 is not None else "give it with --chain-cert"
+            raise SignerChainError(f"{e} ({where})", missing_ca=True) from None
         entries = []
         for doc in result.documents:
             path = out / f"{doc.name}.bundle.json"
@@ -199,8 +208,9 @@ def issue_cmd(
         emit_json(summary)
         return
     click.echo(
-        f"anchored {len(fresh)} documents in {result.batches} batch(es), {result.transactions} transaction(s), "
-        f"{result.gas_used} gas, {result.seconds:.2f} s; bundles in {out}"
+        f"anchored {plural(len(fresh), 'document')} in {plural(result.batches, 'batch', 'batches')}, "
+        f"{plural(result.transactions, 'transaction')}, {result.gas_used} gas, {result.seconds:.2f} s; "
+        f"bundles in {out}"
     )
     for a in already:
         why = (

@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
-from ._common import Context, emit_json, fmt_time, json_option, pass_ctx, table
+from ..deploy import party_id
+from ..errors import ConfigError, TrustAnchorError
+from ._common import Context, article, emit_json, fmt_time, json_option, member_parties, pass_ctx, table
 
 service_config_option = click.option(
     "--service-config",
@@ -93,15 +95,32 @@ def _keys(ctx: Context, service_config: Path | None) -> Any:
 def apikey_create(
     ctx: Context, role: str, party: str, label: str, service_config: Path | None, as_json: bool
 ) -> None:
-    """Create a key; it is printed once and cannot be shown again."""
+    """Create a key; it is printed once and cannot be shown again.
+
+    PARTY must be a member party of the registry (the chain must be reachable to check that)."""
     from api.apikeys import parse_role
 
-    key, info = _keys(ctx, service_config).create(parse_role(role), party, label)
+    parsed = parse_role(role)
+    party_id(party)  # a malformed code is refused before the chain is asked
+    code = party.strip().upper()
+    try:
+        members = member_parties(ctx.registries())
+    except TrustAnchorError as e:
+        raise ConfigError(
+            f"cannot check that {code} is a member party, so no key is created: {e} "
+            "(the chain and the deployment the service uses must be reachable)"
+        ) from None
+    if code not in members:
+        raise click.BadParameter(
+            f"{code} is not a member party of the registry (members: {', '.join(members) or 'none'})",
+            param_hint="'--party'",
+        )
+    key, info = _keys(ctx, service_config).create(parsed, code, label)
     if as_json:
         emit_json({**info.to_dict(), "key": key})
         return
     click.echo(
-        f"created {info.role.value} key {info.id} for {info.party}; store it now, it is not shown again:"
+        f"created {article(info.role.value)} key {info.id} for {info.party}; store it now, it is not shown again:"
     )
     click.echo(key)
 

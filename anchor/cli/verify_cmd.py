@@ -5,15 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from ..bundle import Bundle
-from ..errors import ConfigError
+from ..chain import Chain
+from ..deploy import Manifest
+from ..errors import ConfigError, TrustAnchorError
 from ..reasons import reason_code
 from ..registry import DocumentProof, Opening, Registries
 from ..verify import CheckStatus, Decision, Verdict, Verifier, load_ca_directory
-from ._common import Context, account_option, console, done, json_option, parse_quantity, pass_ctx
+from ._common import (
+    Context,
+    account_option,
+    console,
+    done,
+    json_option,
+    member_parties,
+    parse_quantity,
+    pass_ctx,
+)
 
 EXIT_CODES = {Decision.VALID: 0, Decision.INVALID: 1, Decision.INDETERMINATE: 2}
 _STYLE = {
@@ -77,6 +89,7 @@ def verify_cmd(
     bundle = Bundle.load(bundle_path)
     manifest = ctx.manifest()
     chain = ctx.chain()  # an unreachable node still yields a verdict: INDETERMINATE
+    _require_member(chain, manifest, as_party)
     need = ctx.config.chain.confirmations if confirmations is None else confirmations
     verifier = Verifier(chain, manifest, confirmations=need, ca_certificates=load_ca_directory(ca_dir))
     verdict = verifier.verify(document, bundle, as_party)
@@ -85,6 +98,20 @@ def verify_cmd(
     else:
         print_verdict(verdict)
     raise SystemExit(EXIT_CODES[verdict.verdict])
+
+
+def _require_member(chain: Chain, manifest: Manifest, as_party: str) -> None:
+    """A verifying party that is not a member (a typo, a country name) is a usage error, not a verdict.
+    Only when the registry can be read: otherwise the verifier's verdict (INDETERMINATE) says why."""
+    try:
+        members = member_parties(Registries.open(chain, manifest))
+    except (TrustAnchorError, DecodingError):  # unreachable node, another chain, no registry there
+        return
+    if as_party.strip().upper() not in members:
+        raise click.BadParameter(
+            f"{as_party} is not a member party of the registry (members: {', '.join(members) or 'none'})",
+            param_hint="'--as'",
+        )
 
 
 def _trusted(ctx: Context, bundle: Bundle) -> None:
