@@ -216,39 +216,36 @@ class Fold:
         self._removal_last = ev
 
     def _admin_added(self, ev: Event) -> None:
-        pid, admin = ev.args
-        p = self._party(pid)
-        if self.s.role_of(admin)[0]:
-            self._inconsistent(ev, f"admin {admin} added to {pid} while it holds another role")
-        p.admins.append(admin)
-        p.admin_changes.append(AccountChange(True, ev.time, ev.block, admin))
-        self.s.admin_party[admin] = pid
+        self._account_added(ev, "admin")
 
     def _admin_removed(self, ev: Event) -> None:
-        pid, admin = ev.args
-        p = self._party(pid)
-        if not self._drop(p.admins, admin):
-            self._inconsistent(ev, f"admin {admin} removed from {pid} but never added")
-        p.admin_changes.append(AccountChange(False, ev.time, ev.block, admin))
-        # adminParty(account) reads zero again: keep the account, with no party, so it is still checked.
-        self.s.admin_party[admin] = ""
+        self._account_removed(ev, "admin")
 
     def _consumer_granted(self, ev: Event) -> None:
+        self._account_added(ev, "consumer")
+
+    def _consumer_revoked(self, ev: Event) -> None:
+        self._account_removed(ev, "consumer")
+
+    # Admins and consumers are kept alike: a list per party, its history, and account -> party.
+    def _account_added(self, ev: Event, role: str) -> None:
         pid, account = ev.args
         p = self._party(pid)
         if self.s.role_of(account)[0]:
-            self._inconsistent(ev, f"consumer {account} granted to {pid} while it holds another role")
-        p.consumers.append(account)
-        p.consumer_changes.append(AccountChange(True, ev.time, ev.block, account))
-        self.s.consumer_party[account] = pid
+            self._inconsistent(ev, f"{role} {account} added to {pid} while it holds another role")
+        getattr(p, f"{role}s").append(account)
+        getattr(p, f"{role}_changes").append(AccountChange(True, ev.time, ev.block, account))
+        getattr(self.s, f"{role}_party")[account] = pid
 
-    def _consumer_revoked(self, ev: Event) -> None:
+    def _account_removed(self, ev: Event, role: str) -> None:
         pid, account = ev.args
         p = self._party(pid)
-        if not self._drop(p.consumers, account):
-            self._inconsistent(ev, f"consumer {account} revoked from {pid} but never granted")
-        p.consumer_changes.append(AccountChange(False, ev.time, ev.block, account))
-        self.s.consumer_party[account] = ""
+        if not self._drop(getattr(p, f"{role}s"), account):
+            self._inconsistent(ev, f"{role} {account} removed from {pid} but never added")
+        getattr(p, f"{role}_changes").append(AccountChange(False, ev.time, ev.block, account))
+        # adminParty/consumerParty(account) reads zero again: keep the account, with no party, so it is
+        # still checked.
+        getattr(self.s, f"{role}_party")[account] = ""
 
     def _threshold_changed(self, ev: Event) -> None:
         old, new, proposal = ev.args
