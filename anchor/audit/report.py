@@ -17,7 +17,7 @@ from typing import Any
 
 from .checkpoint import Notice
 from .consistency import ConsistencyReport
-from .findings import EXPLANATIONS, Finding, counts
+from .findings import EXPLANATIONS, Finding, counts, human_seconds
 from .snapshot import Snapshot
 from .tables import Table, build_tables, fmt_time
 from .views import state_at
@@ -26,9 +26,14 @@ TEMPLATE = Path(__file__).with_name("report_template.html")
 HTML_ROWS = 200
 IMPACT_ROWS = 50
 HTML_FINDINGS = 300
+# Columns kept in the CSV files and report.json for machines, left out of the page for people.
+HTML_HIDDEN_COLUMNS = {"replaced by (issuer/root/leaf)"}
+# Beyond this gap between the ledger's time and the time of generation, the page says which is which.
+CLOCK_SKEW_NOTE = 60
 # 2: registries v2 (issuer-keyed batches, consumers, endorsements, CA proofs). 3: use per leaf (shown for
 # every batch naming it, with the batch it went through), removals ending recognitions and admin changes.
-REPORT_VERSION = 3
+# 4: documents' "replaced by" in words, the successor's full ids in "replaced by (issuer/root/leaf)".
+REPORT_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,9 @@ def _cell(value: Any) -> str:
 def _table(t: Table, limit: int = HTML_ROWS, *, csv_link: bool = True) -> str:
     if not t.rows:
         return f"<h3>{_e(t.title)}</h3><p class='note'>None.</p>"
-    head = "".join(f"<th>{_e(c)}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in t.rows[:limit])
+    shown = [n for n, c in enumerate(t.columns) if c not in HTML_HIDDEN_COLUMNS]
+    head = "".join(f"<th>{_e(t.columns[n])}</th>" for n in shown)
+    body = "".join("<tr>" + "".join(_cell(row[n]) for n in shown) + "</tr>" for row in t.rows[:limit])
     more = ""
     if len(t.rows) > limit:
         more = f"<p class='note'>Showing the first {limit:,} of {len(t.rows):,} rows; all of them are in csv/{t.name}.csv.</p>"
@@ -142,12 +148,17 @@ def _finding_html(n: int, f: Finding) -> str:
         if len(rows) > IMPACT_ROWS:
             impact += "<p class='note'>All of them are in csv/finding_records.csv.</p>"
         impact += "</details>"
+    # The explanation is the kind's, said once under "What the kinds of finding mean"; the finding links to it.
     return (
         f"<div class='finding {f.severity}'><p><span class='sev {f.severity}'>{_e(f.severity)}</span> "
-        f"<b>{_e(f.title)}</b></p><p>{_e(f.explanation)}</p>"
-        f"<details><summary>Details (block {f.block}{', ' + _e(fmt_time(f.time)) if f.time else ''})</summary>"
+        f"<b>{_e(f.title)}</b> <a class='kind' href='#{_kind_id(f.kind)}'>{_e(f.kind)}: what this means</a></p>"
+        f"<details><summary>Details (block {f.block}{', ledger time ' + _e(fmt_time(f.time)) if f.time else ''})</summary>"
         f"<table>{details}</table></details>{impact}</div>"
     )
+
+
+def _kind_id(kind: str) -> str:
+    return "kind-" + "".join(c if c.isalnum() or c == "-" else "_" for c in kind)
 
 
 def _findings_html(findings: list[Finding]) -> str:
@@ -158,7 +169,7 @@ def _findings_html(findings: list[Finding]) -> str:
         out += f"<p class='note'>{len(findings) - HTML_FINDINGS:,} more findings are in csv/findings.csv.</p>"
     kinds = sorted({f.kind for f in findings})
     out += "<h3>What the kinds of finding mean</h3><dl class='glossary'>" + "".join(
-        f"<dt>{_e(k)}</dt><dd>{_e(EXPLANATIONS.get(k, ''))}</dd>" for k in kinds
+        f"<dt id='{_kind_id(k)}'>{_e(k)}</dt><dd>{_e(EXPLANATIONS.get(k, ''))}</dd>" for k in kinds
     )
     return out + "</dl>"
 
@@ -168,7 +179,7 @@ def _method_html(
 ) -> str:
     parts = [
         f"<p>The audit read every event the two registry contracts emitted from block {s.deploy_block} (their "
-        f"deployment) to block {s.block} ({_e(fmt_time(s.block_time))}) — {s.events:,} events in all — and rebuilt "
+        f"deployment) to block {s.block} (ledger time {_e(fmt_time(s.block_time))}) — {s.events:,} events in all — and rebuilt "
         "the registries' state from those events alone, in the order they happened.</p>",
         f"<p>The rebuilt state has the digest <span class='mono'>{_e(digest)}</span>. Anyone replaying the same "
         "ledger to the same block obtains the same digest, so it identifies exactly what this report describes.</p>",
@@ -198,17 +209,36 @@ def _method_html(
     return "".join(parts)
 
 
+def _subtitle_html(s: Snapshot, generated_at: int) -> str:
+    """When the state is from (the ledger's clock) and when the page was made (this computer's clock)."""
+    out = (
+        f"<p>The state of the registries at block {s.block}, ledger time {_e(fmt_time(s.block_time))}, "
+        f"on chain {s.chain_id}.</p><p>Generated {_e(fmt_time(generated_at))} (this computer's clock).</p>"
+    )
+    skew = s.block_time - generated_at
+    if abs(skew) > CLOCK_SKEW_NOTE:
+        way = "ahead of" if skew > 0 else "behind"
+        out += (
+            f"<p class='clock-note'>The ledger's clock is {_e(human_seconds(abs(skew)))} {way} the time this report "
+            "was generated (a test or demo chain's clock can be moved forward). Every time in this report, in its "
+            "tables and charts, is ledger time: the time of the block that recorded it.</p>"
+        )
+    return out
+
+
 def build_report(
     s: Snapshot,
     findings: list[Finding],
     consistency: ConsistencyReport | None,
     notices: list[Notice] | None = None,
+    *,
+    generated_at: int | None = None,
 ) -> dict[str, Any]:
-    """Everything report.json holds."""
+    """Everything report.json holds. `generated_at` (unix seconds) defaults to this computer's clock now."""
     tables = build_tables(s, findings, consistency)
     return {
         "reportVersion": REPORT_VERSION,
-        "generatedAt": int(time.time()),
+        "generatedAt": int(time.time()) if generated_at is None else generated_at,
         "chainId": s.chain_id,
         "trustRegistry": s.trust_registry,
         "documentRegistry": s.document_registry,
@@ -234,10 +264,12 @@ def write_report(
     findings: list[Finding],
     consistency: ConsistencyReport | None,
     notices: list[Notice] | None = None,
+    *,
+    generated_at: int | None = None,
 ) -> ReportFiles:
     notices = notices or []
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = build_report(s, findings, consistency, notices)
+    data = build_report(s, findings, consistency, notices, generated_at=generated_at)
     json_path = out_dir / "report.json"
     json_path.write_text(json.dumps(data, indent=1, default=str) + "\n")
     tables = {name: Table(name, t["title"], t["columns"], t["rows"]) for name, t in data["tables"].items()}
@@ -256,10 +288,7 @@ def write_report(
 
     page = Template(TEMPLATE.read_text()).substitute(
         title="Audit of the Trust Anchor registries",
-        subtitle=(
-            f"<p>The state of the registries at block {s.block}, {_e(fmt_time(s.block_time))}, on chain {s.chain_id}.</p>"
-            f"<p>Generated {_e(fmt_time(data['generatedAt']))}.</p>"
-        ),
+        subtitle=_subtitle_html(s, data["generatedAt"]),
         summary=_summary_html(data["summary"], consistency),
         findings=_findings_html(findings),
         parties=_table(tables["parties"])
@@ -284,12 +313,14 @@ def write_report(
         )
         + _chart(
             charts.recognition_history(s),
-            "How many document types each party has recognized of another, over time.",
+            "How many document types each party has recognized of another, over time. Each pair has its own "
+            "colour, dash and marker, and is shifted a little up or down so that equal lines stay visible.",
         )
         + _table(tables["recognition_changes"]),
         documents=_chart(
-            charts.anchored_per_day(s),
-            "Documents registered each day, stacked by the party that issued them.",
+            charts.anchored_over_time(s),
+            "Documents registered per minute, hour, day or week (whichever fits the span of the history), "
+            "stacked by the party that issued them.",
         )
         + _table(tables["batches"]),
         lifecycle=_table(tables["documents"]) + _table(tables["endorsements"]),

@@ -12,7 +12,7 @@ from .cacerts import check_ca
 from .consistency import ConsistencyReport
 from .findings import Finding
 from .ids import display_address, hex32
-from .snapshot import AdminProposal, BatchKey, Snapshot, status_name
+from .snapshot import AdminProposal, BatchKey, DocKey, Document, Snapshot, status_name
 from .views import status_reason
 
 
@@ -44,6 +44,32 @@ def _through(batch: BatchKey, own: BatchKey) -> str:
     return f"{display_address(issuer)}/{hex32(root)}"
 
 
+def short_hex(value: bytes) -> str:
+    """0x12345678…cdef: enough of a hash to tell it from its neighbours in a table."""
+    text = value.hex()
+    return "0x" + text if len(text) <= 12 else f"0x{text[:8]}…{text[-4:]}"
+
+
+def _successor(s: Snapshot, d: Document, rows: dict[DocKey, int]) -> str:
+    """Where the document that replaced `d` is, in words: its leaf, its batch, and its row if listed."""
+    issuer, root, leaf = d.successor_issuer, d.successor_root, d.successor_leaf
+    text = f"leaf {short_hex(leaf)}"
+    if (issuer, root) == (d.issuer, d.root):
+        text += " in the same batch"
+    else:
+        text += f" of batch {short_hex(root)}"
+        b = s.batches.get((issuer, root))
+        who = [b.party] if b is not None and b.party else []
+        if issuer.lower() != d.issuer.lower():
+            who.append(f"account {display_address(issuer)[:10]}…")
+        if b is not None:
+            who.append(f"anchored {fmt_time(b.anchored_at)}")
+        if who:
+            text += f" ({', '.join(who)})"
+    row = rows.get((issuer, root, leaf))
+    return text + (f"; row {row} of this table" if row is not None else "")
+
+
 def _admin_outcome(s: Snapshot, c: AdminProposal) -> str:
     outcome = s.admin_change_outcome(c, s.block_time)
     if outcome == "executed":
@@ -57,6 +83,13 @@ def _admin_outcome(s: Snapshot, c: AdminProposal) -> str:
 
 def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyReport | None) -> list[Table]:
     known = s.known_documents()
+    # The documents table's rows (1-based), so that a replaced document can point at its successor's.
+    listed = [
+        k
+        for k in known
+        if k in s.documents or ((u := s.usage_of(k[2])) is not None and (u.consumed_at or u.endorsements))
+    ]
+    doc_rows = {k: n for n, k in enumerate(listed, 1)}
     per_party: dict[str, list[int]] = {}
     per_issuer: dict[str, list[int]] = {}
     for b in s.batches.values():
@@ -432,6 +465,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                 "revoked by",
                 "replaced",
                 "replaced by",
+                "replaced by (issuer/root/leaf)",
                 "used up",
                 "used by",
                 "used through account",
@@ -448,6 +482,7 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     reason_name(d.revoke_reason) if d and d.revoked_at else "",
                     display_address(d.revoked_by) if d and d.revoked_by else "",
                     fmt_time(d.superseded_at) if d else "",
+                    _successor(s, d, doc_rows) if d and d.superseded_at else "",
                     (
                         f"{display_address(d.successor_issuer)}/{hex32(d.successor_root)}/{hex32(d.successor_leaf)}"
                         if d and d.superseded_at
@@ -460,10 +495,9 @@ def build_tables(s: Snapshot, findings: list[Finding], consistency: ConsistencyR
                     u.endorsed if u and u.endorsements else "",
                     u.quantity if u and u.endorsements else "",
                 ]
-                for issuer, root, leaf in known
+                for issuer, root, leaf in listed
                 for d in [s.documents.get((issuer, root, leaf))]
                 for u in [s.usage_of(leaf)]
-                if d is not None or (u is not None and (u.consumed_at or u.endorsements))
             ],
         ),
         Table(
