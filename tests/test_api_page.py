@@ -5,23 +5,18 @@ Screenshots go to test-artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from api import create_app
 from api.apikeys import Role
 from tests.api_helpers import REPO, ApiEnv, make_env, permit, submission
-from tests.conftest import free_port
+from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(
@@ -37,19 +32,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, anvil_url: str) -> ApiEnv:
 
 @pytest.fixture(scope="module")
 def server(env: ApiEnv) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(env.settings()), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield url
-    srv.should_exit = True
-    thread.join(10)
+    with served(create_app(env.settings())) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -77,18 +61,8 @@ def files(server: str, env: ApiEnv, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--window-size=1280,1500", "--disable-dev-shm-usage"):  # fmt: skip
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    with chromium("1280,1500") as driver:
+        yield driver
 
 
 def wait_for(driver: Any, predicate: Any, timeout: float = 20) -> Any:

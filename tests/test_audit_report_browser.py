@@ -4,19 +4,17 @@ each finding links to its kind's one explanation, and the header tells ledger ti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from anchor.audit import check_consistency, find, replay, write_report
 from anchor.audit.report import ReportFiles
+from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium
 from tests.test_audit_support import Scenario, scenario
 
 __all__ = ["scenario"]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
@@ -64,18 +62,8 @@ def report(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Repo
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--window-size=1280,2000", "--disable-dev-shm-usage"):  # fmt: skip
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    with chromium("1280,2000") as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")

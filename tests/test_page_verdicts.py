@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from anchor._internal.anvil import rpc
 from anchor.accounts import dev_account
@@ -31,8 +28,9 @@ from anchor.registry import Registries
 from api import create_app
 from api.apikeys import Role
 from tests.api_helpers import REPO, ApiEnv, make_env, permit
+from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium, served
 from tests.conftest import MNEMONIC, free_port, start_anvil
-from tests.test_api_page import CHROMEDRIVER, CHROMIUM, wait_for
+from tests.test_api_page import wait_for
 
 ARTIFACTS = REPO / "test-artifacts"
 # The screenshots in docs/ are refreshed on request only (TRUSTANCHOR_UPDATE_SCREENSHOTS=1), so that a
@@ -58,18 +56,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, chain_url: str) -> ApiEnv:
 
 @pytest.fixture(scope="module")
 def server(env: ApiEnv) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(env.settings()), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with served(create_app(env.settings())) as url:
+        yield url
 
 
 def issue(server: str, env: ApiEnv, doc_type: str, name: str, content: bytes, **terms: Any) -> dict[str, Any]:
@@ -135,18 +123,8 @@ def files(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--window-size=1100,2400", "--disable-dev-shm-usage", "--hide-scrollbars"):  # fmt: skip
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    with chromium("1100,2400", "--hide-scrollbars") as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
