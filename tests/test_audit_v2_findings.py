@@ -27,6 +27,7 @@ from anchor.audit import (
 from anchor.audit.events import Event
 from anchor.audit.snapshot import Document, Snapshot
 from anchor.audit.tables import build_tables
+from anchor.audit.terms_check import check_uses, judge, leaf_of_opening
 from anchor.cacert import pop_message, sign_pop
 from anchor.leaf import Terms
 from anchor.pki import make_root_ca
@@ -343,3 +344,40 @@ def test_a_key_of_another_kind_is_compared_too(anvil_url: str) -> None:
     (f,) = _of(found, "ca-key-shared")
     assert f.details["provedPossession"] == ["SG", "TH"] and "each proved possession" in f.title
     assert not _of(found, "ca-pop-invalid") and not _of(found, "ca-pop-missing")
+
+
+def test_every_use_is_checked_against_the_terms_in_its_call_data(anvil_url: str) -> None:
+    """The auditor reads each consume/endorse transaction back and checks its opening and validity
+    period; the registry refuses any other use, so a healthy chain gives no problem, and the same check
+    finds one when the terms it reads say the use was outside them."""
+    w = new_world(anvil_url)
+    d = w.reg.documents
+    a = add_issuer(w, w.sg, 5, bit(PERMIT), ca=real_ca(w, w.sg, bit(PERMIT)))
+    w.reg.trust.recognize(w.th, "SG", bit(PERMIT))
+    now = w.now()
+    batch = anchor_batch(
+        w,
+        a,
+        2,
+        terms=[Terms("TH", valid_until=now + 3600), Terms("TH", quantity=5, unit="KG", valid_from=now - 5)],
+    )
+    consumer = add_consumer(w, w.th, 9)
+    d.consume(consumer, batch.proof(0), batch.opening(0))
+    d.endorse(consumer, batch.proof(1), batch.opening(1), 2)
+    src, snap, _ = _audit(w, anvil_url)
+    doc_types = {k: b.doc_type for k, b in snap.batches.items()}
+    checked, problems = check_uses(src, snap.block, doc_types)
+    assert (checked, problems) == (2, [])
+    assert check_consistency(src, snap).ok
+    # The same transactions judged as if the batch were of another type: the opening no longer yields
+    # the leaf (the check really recomputes it).
+    other = {k: (t + 1) % 64 for k, t in doc_types.items()}
+    _, problems = check_uses(src, snap.block, other)
+    assert {p.problem for p in problems} == {"the terms it was used under do not open its leaf"}
+    # And the validity rule itself, at and beyond both ends.
+    assert judge(100, 100, 200) is None and judge(200, 100, 200) is None and judge(150, 0, 0) is None
+    assert judge(99, 100, 200) == "used at 99, before its validFrom 100"
+    assert judge(201, 100, 200) == "used at 201, after its validUntil 200"
+    opening = batch.opening(0)
+    packed = opening.as_tuple()
+    assert leaf_of_opening(packed[0], PERMIT, packed[1:]) == batch.leaf(0)

@@ -227,6 +227,13 @@ class Web3Rpc:
                 return self.eth.get_transaction_receipt(params[0])
             except TransactionNotFound:
                 return None
+        if method == "eth_getTransactionByHash":
+            from web3.exceptions import TransactionNotFound
+
+            try:
+                return self.eth.get_transaction(params[0])
+            except TransactionNotFound:
+                return None
         if method == "eth_getLogs":
             f = params[0]
             logs = self.eth.get_logs(

@@ -21,6 +21,7 @@ from .fastabi import FastFunction
 from .ids import ZERO_ADDRESS, hex32, party_raw
 from .snapshot import Snapshot, StatusEntry
 from .source import CALL_BATCH, AuditSource
+from .terms_check import check_uses
 
 ZERO8 = b"\x00" * 8
 ZERO32 = b"\x00" * 32
@@ -440,6 +441,13 @@ def check_consistency(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    # Uses of one-time documents against the terms they were used under (read from call data).
+    checked, problems = check_uses(source, s.block, {k: b.doc_type for k, b in s.batches.items()})
+    report.calls += checked
+    for p in problems:
+        report.mismatches.append(
+            Mismatch(f"use of leaf {hex32(p.leaf)} in {p.tx}", "terms", "within its terms", p.problem)
+        )
     report.seconds = _time.perf_counter() - t0
     return report
 
