@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Literal
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from eth_account.signers.local import LocalAccount
@@ -161,6 +162,17 @@ class SignedBatch:
         return cls(doc_type_id, salts, leaves, tree, signer.sign(message))
 
 
+def terms_problem(t: Terms, one_time: bool, members: Set[str]) -> Literal["destination", "quantity"] | None:
+    """Which term a registry could never honour, if any (the issuer and the service word it their own
+    way): a one-time document destined to a non-member (nobody could use it up), or a quantity on a
+    type that is not one-time (it could never be endorsed)."""
+    if one_time and t.destination and t.destination not in members:
+        return "destination"
+    if t.quantity and not one_time:
+        return "quantity"
+    return None
+
+
 class DocumentIssuer:
     """An issuing agency's account, acting with its document-signing key."""
 
@@ -215,12 +227,13 @@ class DocumentIssuer:
         one_time = bool(self.reg.trust.one_time_doc_types() >> doc_type_id & 1)
         members = {p for p in self.reg.trust.parties() if self.reg.trust.is_member(p)}
         for t in terms:
-            if one_time and t.destination and t.destination not in members:
+            problem = terms_problem(t, one_time, members)
+            if problem == "destination":
                 raise ConfigError(
                     f"destination {t.destination!r} of {_a(type_name(doc_type_id))} is not a member party "
                     f"(members: {', '.join(sorted(members))})"
                 )
-            if t.quantity and not one_time:
+            if problem == "quantity":
                 raise ConfigError(
                     f"{type_name(doc_type_id)} is not a one-time document type: a quantity could never be endorsed"
                 )

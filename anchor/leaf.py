@@ -156,9 +156,13 @@ def leaf_data(doc_type_id: int, salt: bytes, digest: bytes, terms: Terms = NO_TE
 def leaf_hash(doc_type_id: int, salt: bytes, digest: bytes, terms: Terms = NO_TERMS) -> bytes:
     """SHA-256(0x00 || leaf_data): the level-0 node of the batch's Merkle tree."""
     _check(doc_type_id, salt, digest)
-    return hashlib.sha256(
-        _HEAD + commitment(salt, digest) + _TYPE_BYTES[doc_type_id] + terms.packed()
-    ).digest()
+    return leaf_of_opening(doc_type_id, commitment(salt, digest), terms.packed())
+
+
+def leaf_of_opening(doc_type_id: int, commitment_: bytes, packed_terms: bytes) -> bytes:
+    """The leaf from what a consumer reveals on chain (the contract's ``leafOf``): the commitment and
+    the 34 bytes of packed terms."""
+    return hashlib.sha256(_HEAD + commitment_ + _TYPE_BYTES[doc_type_id] + packed_terms).digest()
 
 
 def leaf_hashes(

@@ -15,6 +15,7 @@ from anchor import profiles
 from anchor.canonical import digest_bytes, media_type_for
 from anchor.doctypes import names_of, type_id, type_name
 from anchor.errors import ChainError, ConfigError, DocumentError
+from anchor.issuing import terms_problem
 from anchor.leaf import NO_TERMS, LeafError, Terms
 from anchor.registry import Registries
 
@@ -203,14 +204,15 @@ def registry_policy(
             )
         one_time = bool(f.one_time >> doc_type & 1)
         for i, d in enumerate(docs):
-            if one_time and d.terms.destination and d.terms.destination not in f.members:
+            problem = terms_problem(d.terms, one_time, f.members)
+            if problem == "destination":
                 raise ApiError(
                     422, "INVALID_TERMS",
                     f"destination {d.terms.destination} of a {type_name(doc_type)} is not a member party "
                     f"(members: {', '.join(sorted(f.members))})",
                     field=f"documents[{i}].terms.destination",
                 )  # fmt: skip
-            if d.terms.quantity and not one_time:
+            if problem == "quantity":
                 raise ApiError(
                     422, "INVALID_TERMS",
                     f"{type_name(doc_type)} is not a one-time document type: a quantity could never be endorsed",

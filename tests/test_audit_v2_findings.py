@@ -27,9 +27,9 @@ from anchor.audit import (
 from anchor.audit.events import Event
 from anchor.audit.snapshot import Document, Snapshot
 from anchor.audit.tables import build_tables
-from anchor.audit.terms_check import check_uses, judge, leaf_of_opening
+from anchor.audit.terms_check import check_uses, judge
 from anchor.cacert import pop_message, sign_pop
-from anchor.leaf import Terms
+from anchor.leaf import Terms, leaf_of_opening
 from anchor.pki import make_root_ca
 from tests.conftest import World
 from tests.registry_helpers import (
@@ -380,4 +380,4 @@ def test_every_use_is_checked_against_the_terms_in_its_call_data(anvil_url: str)
     assert judge(201, 100, 200) == "used at 201, after its validUntil 200"
     opening = batch.opening(0)
     packed = opening.as_tuple()
-    assert leaf_of_opening(packed[0], PERMIT, packed[1:]) == batch.leaf(0)
+    assert leaf_of_opening(PERMIT, packed[0], opening.terms.packed()) == batch.leaf(0)

@@ -8,15 +8,12 @@ read back from the using transactions' call data, which the consumer had to send
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from eth_abi import decode as abi_decode
 
+from ..leaf import leaf_of_opening
 from .source import CALL_BATCH, AuditSource
-
-# What DocumentRegistry.leafOf hashes after the RFC 9162 leaf prefix (docs/bundle.md, leaf v2).
-_LEAF_HEAD = b"\x00" + b"TrustAnchor/leaf/v2\x00"
 
 
 @dataclass(frozen=True)
@@ -24,21 +21,6 @@ class UseProblem:
     tx: str
     leaf: bytes
     problem: str
-
-
-def leaf_of_opening(commitment: bytes, doc_type: int, terms: tuple[bytes, int, int, int, bytes]) -> bytes:
-    """The leaf the opening (commitment and packed terms) yields, as the contract computes it."""
-    destination, valid_from, valid_until, quantity, unit = terms
-    return hashlib.sha256(
-        _LEAF_HEAD
-        + commitment
-        + bytes([doc_type])
-        + destination
-        + valid_from.to_bytes(5, "big")
-        + valid_until.to_bytes(5, "big")
-        + quantity.to_bytes(8, "big")
-        + unit
-    ).digest()
 
 
 def judge(time: int, valid_from: int, valid_until: int) -> str | None:
@@ -93,8 +75,19 @@ def check_uses(
             commitment, *packed = terms
             if doc_type is None:
                 problems.append(UseProblem(tx, leaf, "used through a batch the replay does not know"))
-            elif leaf_of_opening(bytes(commitment), doc_type, tuple(packed)) != leaf:
+            elif leaf_of_opening(doc_type, bytes(commitment), _packed(*packed)) != leaf:
                 problems.append(UseProblem(tx, leaf, "the terms it was used under do not open its leaf"))
             if (why := judge(times.get(number, 0), packed[1], packed[2])) is not None:
                 problems.append(UseProblem(tx, leaf, why))
     return checked, problems
+
+
+def _packed(destination: bytes, valid_from: int, valid_until: int, quantity: int, unit: bytes) -> bytes:
+    """The Terms struct from call data as the leaf packs it (anchor.leaf.Terms.packed)."""
+    return (
+        destination
+        + valid_from.to_bytes(5, "big")
+        + valid_until.to_bytes(5, "big")
+        + quantity.to_bytes(8, "big")
+        + unit
+    )
