@@ -94,7 +94,7 @@ def sign_pop(ca_key: object, ca: CACertificate, message: bytes) -> bytes:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import PublicFormat
 
-    from .signing import sign_with_key
+    from .issuing.signing import sign_with_key
 
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
         raise PKIError(f"unsupported CA key type {type(ca_key).__name__}")
@@ -107,7 +107,7 @@ def sign_pop(ca_key: object, ca: CACertificate, message: bytes) -> bytes:
 def verify_pop(certificate: x509.Certificate, proof: bytes, message: bytes) -> bool:
     """Is `proof` the certificate key's signature over `message`?"""
     from .errors import SigningError
-    from .signing import algorithm_for, verify_signature
+    from .issuing.signing import algorithm_for, verify_signature
 
     try:
         alg = algorithm_for(certificate)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from .errors import PKIError
-from .signing import DOCUMENT_SIGNING
+from .issuing.signing import DOCUMENT_SIGNING
 
 SignerKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

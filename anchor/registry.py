@@ -16,7 +16,7 @@ from .cacert import CACertificate, ca_id, pop_message, sign_pop, verify_pop
 from .chain import Chain, Receipt
 from .deploy import Manifest, party_code, party_id
 from .errors import ConfigError
-from .leaf import Terms, commitment
+from .issuing.leaf import Terms, commitment
 
 
 class Status(IntEnum):

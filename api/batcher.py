@@ -33,8 +33,8 @@ from typing import IO
 
 from anchor.deploy import party_id
 from anchor.errors import ChainError, ChainUnavailable, ConfigError, TrustAnchorError
-from anchor.issuing import SignedBatch
-from anchor.leaf import Terms
+from anchor.issuing.batch import SignedBatch
+from anchor.issuing.leaf import Terms
 
 from .backlog import Backlog
 from .batch_store import BatchRow, BatchStore

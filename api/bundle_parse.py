@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from anchor.bundle import _MAX_CONTAINERS, MEDIA_TYPE, Anchor, Batch, Bundle
+from anchor.bundle import MEDIA_TYPE, Anchor, Batch, Bundle
+from anchor.bundle.parse import MAX_CONTAINERS as _MAX_CONTAINERS
 
 from .jsonbody import load_bundle
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 from anchor.bundle import Anchor, Batch, BatchSignature, BundleWriter, Supersedes, to_checksum_address
 from anchor.deploy import Manifest
-from anchor.leaf import leaf_hash
+from anchor.issuing.leaf import leaf_hash
 
 from .batch_store import BatchRow
 from .doc_store import DocumentRow, terms_of

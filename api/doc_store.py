@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from anchor.leaf import NO_TERMS, Terms
+from anchor.issuing.leaf import NO_TERMS, Terms
 
 from .db import Database
 

@@ -28,8 +28,8 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from anchor.canonical import check_json_nesting
 from anchor.errors import DocumentError
+from anchor.issuing.canonical import check_json_nesting
 
 from .deps import RequireKey
 from .jsonbody import validate

@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 
 from anchor.accounts import resolve_account
 from anchor.errors import ConfigError
-from anchor.signing import Signer
+from anchor.issuing.signing import Signer
 
 from .settings import PartyConfig, ServiceSettings
 

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from anchor import profiles
-from anchor.canonical import digest_bytes, media_type_for
 from anchor.doctypes import names_of, type_id, type_name
 from anchor.errors import ChainError, ConfigError, DocumentError
-from anchor.issuing import terms_problem
-from anchor.leaf import NO_TERMS, LeafError, Terms
+from anchor.issuing.batch import terms_problem
+from anchor.issuing.canonical import digest_bytes, media_type_for
+from anchor.issuing.leaf import NO_TERMS, LeafError, Terms
 from anchor.registry import Registries
 
 from .backlog import Backlog

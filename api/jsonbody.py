@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from anchor.bundle import Bundle
-from anchor.canonical import check_json_nesting
 from anchor.errors import BundleError, DocumentError
+from anchor.issuing.canonical import check_json_nesting
 
 from .problems import ApiError
 

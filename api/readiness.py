@@ -12,7 +12,7 @@ from typing import Any
 
 from anchor.deploy import verify_code
 from anchor.errors import TrustAnchorError
-from anchor.issuing import check_signer_chain
+from anchor.issuing.batch import check_signer_chain
 from anchor.registry import Role
 
 from .backlog import Backlog

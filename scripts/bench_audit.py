@@ -42,8 +42,8 @@ from anchor.cacert import CACertificate, ca_id, pop_message, sign_pop  # noqa: E
 from anchor.chain import connect  # noqa: E402
 from anchor.config import ChainConfig  # noqa: E402
 from anchor.deploy import Manifest, deploy  # noqa: E402
-from anchor.leaf import Terms, commitment, leaf_hash  # noqa: E402
-from anchor.merkle import MerkleTree  # noqa: E402
+from anchor.issuing.leaf import Terms, commitment, leaf_hash  # noqa: E402
+from anchor.issuing.merkle import MerkleTree  # noqa: E402
 from anchor.pki import make_root_ca  # noqa: E402
 from anchor.registry import DocumentProof, Opening, Registries  # noqa: E402
 

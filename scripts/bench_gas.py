@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from anchor.cacert import read_ca_certificate
 from anchor.doctypes import ALL_TYPES_MASK, DOCUMENT_TYPES
-from anchor.leaf import Terms, commitment, leaf_hash, new_salts
-from anchor.merkle import MerkleTree
+from anchor.issuing.leaf import Terms, commitment, leaf_hash, new_salts
+from anchor.issuing.merkle import MerkleTree
 from anchor.pki import init_pki, load_ca
 from anchor.registry import DocumentProof, Opening
 

@@ -17,8 +17,8 @@ import time
 
 from benchlib import private_chain
 
-from anchor.canonical import digest_bytes
-from anchor.issuing import DocumentInput, DocumentIssuer
+from anchor.issuing.batch import DocumentInput, DocumentIssuer
+from anchor.issuing.canonical import digest_bytes
 
 MNEMONIC = "test test test test test test test test test test test junk"
 SPECIES = [

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from anchor.merkle import MerkleTree
+from anchor.issuing.merkle import MerkleTree
 
 
 def main() -> int:

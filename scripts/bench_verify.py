@@ -17,8 +17,8 @@ from pathlib import Path
 
 from benchlib import private_chain
 
-from anchor.canonical import digest_bytes
-from anchor.issuing import DocumentInput, DocumentIssuer
+from anchor.issuing.batch import DocumentInput, DocumentIssuer
+from anchor.issuing.canonical import digest_bytes
 from anchor.verify import CHECK_NAMES, Verifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -18,9 +18,9 @@ from anchor.chain import Chain, connect
 from anchor.config import ChainConfig
 from anchor.deploy import deploy
 from anchor.doctypes import ALL_TYPES_MASK
+from anchor.issuing.signing import Signer
 from anchor.pki import init_pki
 from anchor.registry import Registries
-from anchor.signing import Signer
 
 MNEMONIC = "test test test test test test test test test test test junk"
 

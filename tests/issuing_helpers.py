@@ -29,15 +29,15 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from anchor.bundle import Batch, Bundle, Leaf, Proof
 from anchor.cacert import CACertificate, ca_id, read_ca_certificate
-from anchor.canonical import digest_bytes
 from anchor.chain import Chain
 from anchor.deploy import Manifest
 from anchor.doctypes import mask_of
-from anchor.issuing import DocumentInput, DocumentIssuer
-from anchor.leaf import NO_TERMS, Terms, leaf_hash
-from anchor.merkle import MerkleTree
+from anchor.issuing.batch import DocumentInput, DocumentIssuer
+from anchor.issuing.canonical import digest_bytes
+from anchor.issuing.leaf import NO_TERMS, Terms, leaf_hash
+from anchor.issuing.merkle import MerkleTree
+from anchor.issuing.signing import Signer, batch_message
 from anchor.pki import CaKey, PkiPaths, init_pki, issue_signer, load_ca
-from anchor.signing import Signer, batch_message
 from anchor.verify import Verdict, Verifier
 from tests.conftest import World
 

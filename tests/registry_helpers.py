@@ -23,8 +23,8 @@ from anchor.chain import Receipt
 from anchor.deploy import party_id
 from anchor.doctypes import DOCUMENT_TYPES
 from anchor.errors import ContractRevert
-from anchor.leaf import NO_TERMS, Terms, commitment, leaf_hash
-from anchor.merkle import MerkleTree
+from anchor.issuing.leaf import NO_TERMS, Terms, commitment, leaf_hash
+from anchor.issuing.merkle import MerkleTree
 from anchor.pki import CaKey, make_issuing_ca, make_root_ca
 from anchor.registry import ZERO_ADDRESS, DocumentProof, Opening, ProposalKind
 from tests.conftest import World

@@ -12,11 +12,11 @@ from eth_account.signers.local import LocalAccount
 
 from anchor.cacert import pop_message, verify_pop
 from anchor.deploy import party_id
-from anchor.leaf import Terms
-from anchor.merkle import MerkleTree
+from anchor.issuing.leaf import Terms
+from anchor.issuing.merkle import MerkleTree
+from anchor.issuing.signing import batch_message, sign_with_key, verify_signature
 from anchor.pki import issue_signer
 from anchor.registry import DocumentProof, Opening, ProposalKind, Role, Status
-from anchor.signing import batch_message, sign_with_key, verify_signature
 from tests.conftest import World, advance_time
 from tests.registry_helpers import (
     ADMIN_DELAY,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from anchor.bundle import Bundle
-from anchor.canonical import digest_bytes
+from anchor.issuing.canonical import digest_bytes
 from api import create_app
 from api.apikeys import Role
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit, submission

@@ -13,7 +13,7 @@ import pytest
 
 from anchor.cacert import ca_id
 from anchor.doctypes import mask_of, type_id
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from api import create_app
 from api.apikeys import Role
 from api.doc_store import NewDocument

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from anchor.audit import AuditSource, CheckpointStore, check_consistency, find, replay, replay_incremental
 from anchor.errors import ContractRevert
-from anchor.leaf import Terms
-from anchor.merkle import MerkleTree
+from anchor.issuing.leaf import Terms
+from anchor.issuing.merkle import MerkleTree
 from anchor.registry import DocumentProof, Opening, ProposalKind
 from tests.conftest import World, advance_time
 from tests.registry_helpers import (

@@ -12,7 +12,7 @@ import pytest
 
 from anchor._internal.jsonrpc import JsonRpc
 from anchor.audit import AuditSource, CheckpointError, CheckpointStore, find, replay, replay_incremental
-from anchor.audit.checkpoint import audit_dir
+from anchor.audit.resume import audit_dir
 from tests.conftest import World, free_port, start_anvil
 from tests.registry_helpers import PERMIT, IssuerSetup, add_issuer, anchor_batch, bit
 from tests.test_audit_support import new_world

@@ -26,7 +26,7 @@ from anchor.audit.ids import party_raw, party_str
 from anchor.audit.snapshot import ACTIVE, REVOKED, SUSPENDED
 from anchor.deploy import party_id
 from anchor.errors import DeploymentError
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from anchor.registry import Status
 from tests.conftest import World
 from tests.registry_helpers import PERMIT, add_consumer, add_issuer, anchor_batch, bit, call

@@ -16,7 +16,7 @@ from anchor.audit import AuditSource, check_consistency, replay
 from anchor.chain import Chain, connect
 from anchor.config import ChainConfig
 from anchor.deploy import deploy
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from anchor.registry import ProposalKind, Registries
 from tests.conftest import MNEMONIC, World, advance_time
 from tests.registry_helpers import (

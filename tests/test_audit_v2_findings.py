@@ -29,7 +29,7 @@ from anchor.audit.snapshot import Document, Snapshot
 from anchor.audit.tables import build_tables
 from anchor.audit.terms_check import check_uses, judge
 from anchor.cacert import pop_message, sign_pop
-from anchor.leaf import Terms, leaf_of_opening
+from anchor.issuing.leaf import Terms, leaf_of_opening
 from anchor.pki import make_root_ca
 from tests.conftest import World
 from tests.registry_helpers import (

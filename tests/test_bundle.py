@@ -29,7 +29,7 @@ from anchor.bundle import (
     to_checksum_address,
 )
 from anchor.errors import BundleError
-from anchor.leaf import (
+from anchor.issuing.leaf import (
     MAX_QUANTITY,
     MAX_TIME,
     NO_TERMS,
@@ -40,9 +40,9 @@ from anchor.leaf import (
     leaf_hashes,
     new_salts,
 )
-from anchor.merkle import MerkleTree
+from anchor.issuing.merkle import MerkleTree
+from anchor.issuing.signing import Signer, batch_message, validate_chain
 from anchor.pki import init_pki
-from anchor.signing import Signer, batch_message, validate_chain
 
 ASSETS = Path(__file__).parent / "assets" / "bundles"
 SCHEMA = json.loads((Path(__file__).parent.parent / "anchor" / "schemas" / "bundle-v2.json").read_text())
@@ -673,7 +673,7 @@ def test_open_terms_may_be_omitted_and_are_then_written_in_full(live: LiveBatch,
 
 
 # Each open term has exactly one written form, null, and a party code has no padding, so that a bundle
-# has one valid serialization (docs/bundle.md). The model also accepts the forms below (anchor/bundle.py
+# has one valid serialization (docs/bundle.md). The model also accepts the forms below (anchor/bundle/
 # DocumentTerms): each gives the same leaf as its canonical form, so none is a forgery, but each breaks
 # to_json(from_json(x)) == x and lets two texts stand for one bundle.
 NON_CANONICAL_TERMS = [

@@ -22,7 +22,7 @@ from anchor.chain import connect
 from anchor.config import ChainConfig
 from anchor.deploy import deploy
 from anchor.errors import BundleError
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from anchor.registry import Registries
 from anchor.verify import Decision, Verifier
 from tests.conftest import MNEMONIC, World

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from anchor.canonical import (
+from anchor.errors import DocumentError
+from anchor.issuing.canonical import (
     JCS_RFC8785,
     RAW_SHA256,
     XML_C14N2,
@@ -22,7 +23,6 @@ from anchor.canonical import (
     digest_file,
     media_type_for,
 )
-from anchor.errors import DocumentError
 
 SAMPLES = Path(__file__).parent / "assets" / "samples"
 SPS_XML = SAMPLES / "sps-certificate-ephyto.xml"

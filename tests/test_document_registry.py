@@ -16,8 +16,8 @@ from eth_account.signers.local import LocalAccount
 
 from anchor.deploy import party_id
 from anchor.errors import ContractRevert
-from anchor.leaf import Terms, leaf_hash
-from anchor.merkle import MerkleTree, proof_length, root_from_proof, verify_inclusion
+from anchor.issuing.leaf import Terms, leaf_hash
+from anchor.issuing.merkle import MerkleTree, proof_length, root_from_proof, verify_inclusion
 from anchor.registry import ZERO_ADDRESS, DocumentProof, Opening, ProposalKind, Role, Status
 from tests.conftest import World, advance_time
 from tests.registry_helpers import (

@@ -27,12 +27,12 @@ from web3 import Web3
 
 from anchor.accounts import dev_account
 from anchor.cacert import read_ca_certificate
-from anchor.canonical import digest_bytes
 from anchor.cli.main import main
 from anchor.doctypes import ALL_TYPES_MASK
-from anchor.issuing import DocumentInput, DocumentIssuer, SignerChainError
+from anchor.issuing.batch import DocumentInput, DocumentIssuer, SignerChainError
+from anchor.issuing.canonical import digest_bytes
+from anchor.issuing.signing import Signer
 from anchor.pki import generate_key, init_pki, issue_signer, load_ca
-from anchor.signing import Signer
 from tests.conftest import ASSETS, MNEMONIC, World, free_port
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,13 +9,13 @@ import pytest
 
 from anchor.bundle import Bundle
 from anchor.cacert import read_ca_certificate
-from anchor.canonical import digest_bytes
 from anchor.doctypes import ALL_TYPES_MASK, mask_of
 from anchor.errors import ConfigError, ContractRevert
-from anchor.issuing import DocumentInput, DocumentIssuer
-from anchor.merkle import verify_inclusion
+from anchor.issuing.batch import DocumentInput, DocumentIssuer
+from anchor.issuing.canonical import digest_bytes
+from anchor.issuing.merkle import verify_inclusion
+from anchor.issuing.signing import Signer
 from anchor.pki import init_pki
-from anchor.signing import Signer
 from tests.conftest import World
 
 

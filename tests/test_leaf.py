@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anchor import leaf as leaf_mod
 from anchor.errors import DocumentError
-from anchor.leaf import (
+from anchor.issuing import leaf as leaf_mod
+from anchor.issuing.leaf import (
     MAX_QUANTITY,
     MAX_TIME,
     NO_TERMS,

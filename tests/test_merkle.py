@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anchor.merkle import MerkleTree, proof_length, root_from_proof, verify_inclusion
+from anchor.issuing.merkle import MerkleTree, proof_length, root_from_proof, verify_inclusion
 
 
 def sha(data: bytes) -> bytes:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from anchor.errors import PKIError
+from anchor.issuing.signing import validate_chain
 from anchor.pki import (
     DOCUMENT_SIGNING,
     PkiPaths,
@@ -23,7 +24,6 @@ from anchor.pki import (
     load_ca,
     make_root_ca,
 )
-from anchor.signing import validate_chain
 
 # Certificates start at a fixed time and are validated at a fixed time, so that no result depends on
 # the wall clock, nor on how long after collection a test (or a module-scoped fixture) runs.

@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from anchor.errors import PKIError, SigningError
-from anchor.pki import PkiPaths, cert_pem, generate_key, init_pki, issue_signer, key_pem, load_ca
-from anchor.signing import (
+from anchor.issuing.signing import (
     Signature,
     Signer,
     batch_message,
@@ -26,6 +25,7 @@ from anchor.signing import (
     validate_chain,
     verify_signature,
 )
+from anchor.pki import PkiPaths, cert_pem, generate_key, init_pki, issue_signer, key_pem, load_ca
 
 # Certificates start at a fixed time and are checked at a fixed time, so that no result depends on the
 # wall clock, nor on how long after collection a test (or a module-scoped fixture) runs. Loading a

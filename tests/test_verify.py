@@ -21,12 +21,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from anchor._internal.jsonrpc import Web3Rpc
 from anchor.bundle import Bundle, BundleError, to_checksum_address
 from anchor.cacert import ca_id
-from anchor.canonical import digest_bytes
 from anchor.chain import connect
 from anchor.config import ChainConfig
 from anchor.doctypes import mask_of
 from anchor.errors import ConfigError
-from anchor.leaf import Terms
+from anchor.issuing.canonical import digest_bytes
+from anchor.issuing.leaf import Terms
 from anchor.reasons import reason_code
 from anchor.registry import DocumentProof, Opening
 from anchor.verify import CHECK_NAMES, CheckStatus, Decision, Verdict, Verifier, checks
@@ -613,7 +613,7 @@ def test_certificate_from_an_unregistered_ca(sc: Scenario, tmp_path: Path) -> No
 
 def test_registered_root_from_the_local_ca_store(sc: Scenario) -> None:
     # Bundles that carry only signer + issuing CA need the registered root from the verifier's CA store.
-    from anchor.signing import Signer
+    from anchor.issuing.signing import Signer
 
     p = sc.pki.paths
     short = Signer.from_pem(p.signer_key, p.signer_cert, [p.issuing_ca])

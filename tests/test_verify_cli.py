@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from anchor.cli.main import main
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from tests.conftest import World, free_port
 from tests.issuing_helpers import CONSUMER_INDEX, Scenario, build_scenario
 

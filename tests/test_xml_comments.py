@@ -14,9 +14,9 @@ from xml.dom import minidom
 import pytest
 
 from anchor.accounts import dev_account
-from anchor.canonical import XML_C14N2, digest_bytes, digest_file
 from anchor.cli.main import main
 from anchor.errors import DocumentError
+from anchor.issuing.canonical import XML_C14N2, digest_bytes, digest_file
 from tests.conftest import MNEMONIC
 
 SPS_XML = Path(__file__).parent / "assets" / "samples" / "sps-certificate-ephyto.xml"

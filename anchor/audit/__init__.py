@@ -14,8 +14,6 @@ incremental and notices reorgs between them.
 """
 
 from .auditor import Auditor, CheckResult, Report
-from .canonical import digest, entity_strings, from_canonical, to_canonical
-from .checkpoint import Checkpoint, CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .consistency import ConsistencyReport, Mismatch, check_consistency
 from .errors import AuditError, AuditQueryError, BlockOutOfRange, CheckpointError, ReorgDuringReplay
 from .events import Event, EventDecoder
@@ -23,7 +21,9 @@ from .findings import DEFAULT_WINDOW, Finding, find
 from .logs import LogChunk, LogFetcher
 from .replay import Fold, ReplayStats, empty_snapshot, replay
 from .report import ReportFiles, build_report, write_report
+from .resume import Checkpoint, CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .snapshot import Snapshot
+from .snapshot_codec import digest, entity_strings, from_canonical, to_canonical
 from .source import AuditSource, BlockHeader
 from .views import diff, state_at
 

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .canonical import entity_strings
-from .checkpoint import CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .consistency import ConsistencyReport, check_consistency
 from .errors import AuditError, AuditQueryError
 from .findings import CRITICAL, DEFAULT_WINDOW, Finding, counts, find
 from .replay import replay
 from .report import ReportFiles, write_report
+from .resume import CheckpointStore, Notice, ReplayOutcome, replay_incremental
+from .snapshot_codec import entity_strings
 from .source import AuditSource
 from .views import diff, state_at
 

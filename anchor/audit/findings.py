@@ -13,10 +13,10 @@ from typing import Any
 from ..doctypes import names_of, type_name
 from ..reasons import reason_name
 from .cacerts import INVALID, VALID, CertCheck, check_ca
-from .checkpoint import Notice
 from .consistency import ConsistencyReport
 from .ids import hex32
 from .replay import OBS_CONSUMED_UNRECOGNIZED, OBS_INCONSISTENT
+from .resume import Notice
 from .snapshot import (
     REASON_PARTY_REMOVED,
     REVOKED,

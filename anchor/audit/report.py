@@ -15,9 +15,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from .checkpoint import Notice
 from .consistency import ConsistencyReport
 from .findings import EXPLANATIONS, Finding, counts, human_seconds
+from .resume import Notice
 from .snapshot import Snapshot
 from .tables import Table, build_tables, fmt_time
 from .views import state_at

@@ -425,7 +425,7 @@ class Snapshot:
     # ------------------------------------------------------------------ identity
 
     def digest(self) -> str:
-        from .canonical import digest
+        from .snapshot_codec import digest
 
         return digest(self)
 

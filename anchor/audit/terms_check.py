@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from eth_abi import decode as abi_decode
 
-from ..leaf import leaf_of_opening
+from ..issuing.leaf import leaf_of_opening
 from .source import CALL_BATCH, AuditSource
 
 

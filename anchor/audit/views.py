@@ -12,9 +12,9 @@ from typing import Any
 
 from ..doctypes import names_of, type_name
 from ..reasons import reason_name
-from .canonical import entity_strings
 from .ids import hex32
 from .snapshot import NONE, REASON_PARTY_REMOVED, Batch, Snapshot, status_name
+from .snapshot_codec import entity_strings
 
 
 def status_reason(code: int) -> str:

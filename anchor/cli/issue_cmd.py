@@ -8,12 +8,12 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .. import profiles
-from ..canonical import digest_file
 from ..doctypes import type_id
-from ..issuing import DocumentInput, DocumentIssuer, SignerChainError
+from ..issuing.batch import DocumentInput, DocumentIssuer, SignerChainError
+from ..issuing.canonical import digest_file
+from ..issuing.leaf import LeafError, Terms
+from ..issuing.signing import Signer
 from ..journal import Journal, JournalEntry
-from ..leaf import LeafError, Terms
-from ..signing import Signer
 from ._common import (
     Context,
     account_option,

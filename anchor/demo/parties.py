@@ -23,9 +23,9 @@ from ..config import Config
 from ..doctypes import mask_of, names_of
 from ..errors import ConfigError, PKIError, SigningError
 from ..inputs import MAX_TIME
+from ..issuing.signing import Signer
 from ..pki import PkiPaths, init_pki
 from ..registry import Registries, Role, Status
-from ..signing import Signer
 from .chainprep import chain_time, ensure_funded
 
 PARTIES = ("SG", "TH", "MY")

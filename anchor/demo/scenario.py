@@ -18,13 +18,13 @@ from eth_account import Account
 
 from .. import profiles
 from ..bundle import Bundle, Supersedes
-from ..canonical import digest_file
 from ..config import Config
 from ..deploy import Manifest
 from ..doctypes import type_id
 from ..errors import ContractRevert, TrustAnchorError
-from ..issuing import DocumentInput, DocumentIssuer
-from ..leaf import NO_TERMS
+from ..issuing.batch import DocumentInput, DocumentIssuer
+from ..issuing.canonical import digest_file
+from ..issuing.leaf import NO_TERMS
 from ..reasons import reason_code
 from ..registry import DocumentProof, Opening, Registries, Status
 from ..verify import CheckStatus, Decision, Verdict, Verifier

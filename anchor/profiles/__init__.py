@@ -21,7 +21,7 @@ from typing import Any
 from ..doctypes import type_name
 from ..errors import ConfigError, DocumentError
 from ..inputs import MAX_QUANTITY, MAX_TIME
-from ..leaf import LeafError, Terms
+from ..issuing.leaf import LeafError, Terms
 
 DEFAULT = Path(__file__).with_name("default.toml")
 TERMS = ("destination", "valid_from", "valid_until", "quantity", "unit")

@@ -14,15 +14,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ..bundle import Bundle
 from ..cacert import ca_id
-from ..canonical import Digest
 from ..deploy import party_code
 from ..doctypes import names_of
 from ..errors import PKIError
-from ..leaf import Terms, leaf_hash
-from ..merkle import verify_inclusion
+from ..issuing.canonical import Digest
+from ..issuing.leaf import Terms, leaf_hash
+from ..issuing.merkle import verify_inclusion
+from ..issuing.signing import validate_chain as _validate_chain
+from ..issuing.signing import verify_signature
 from ..reasons import reason_name
-from ..signing import validate_chain as _validate_chain
-from ..signing import verify_signature
 from .chainview import ChainView
 from .model import Check, CheckStatus
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from cryptography import x509
 
 from ..bundle import Bundle
-from ..canonical import RAW_SHA256, Digest, canonicalization_for, digest_bytes, digest_file
 from ..chain import Chain
 from ..deploy import Manifest, party_id
 from ..errors import ChainError, ChainUnavailable, ConfigError, DocumentError
+from ..issuing.canonical import RAW_SHA256, Digest, canonicalization_for, digest_bytes, digest_file
 from . import checks
 from .chainview import ChainHead, ChainReader, ChainView
 from .model import Check, CheckStatus, Verdict, decide

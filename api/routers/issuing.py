@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from anchor.bundle import MEDIA_TYPE as BUNDLE_MEDIA_TYPE
 from anchor.errors import ConfigError
-from anchor.leaf import Terms
+from anchor.issuing.leaf import Terms
 from anchor.reasons import reason_code
 
 from ..deps import DocumentReaderKey, IntakeStatsKey, IssuerKey, Principal, ServicesDep

@@ -28,10 +28,10 @@ import rfc8785
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from anchor.bundle import Anchor, Batch, Bundle, BundleWriter, Supersedes
-from anchor.leaf import NO_TERMS, Terms, leaf_hashes
-from anchor.merkle import MerkleTree
+from anchor.issuing.leaf import NO_TERMS, Terms, leaf_hashes
+from anchor.issuing.merkle import MerkleTree
+from anchor.issuing.signing import Signer, batch_message
 from anchor.pki import init_pki
-from anchor.signing import Signer, batch_message
 
 OUT = Path(__file__).parent
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

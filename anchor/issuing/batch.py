@@ -17,14 +17,14 @@ from typing import Literal
 from cryptography.hazmat.primitives.serialization import Encoding
 from eth_account.signers.local import LocalAccount
 
-from .bundle import Anchor, Batch, Bundle, BundleWriter
-from .cacert import ca_id
+from ..bundle import Anchor, Batch, Bundle, BundleWriter
+from ..cacert import ca_id
+from ..doctypes import type_id, type_name
+from ..errors import ConfigError, PKIError
+from ..registry import Registries, Status
 from .canonical import Digest
-from .doctypes import type_id, type_name
-from .errors import ConfigError, PKIError
 from .leaf import NO_TERMS, Terms, leaf_hashes, new_salts
 from .merkle import MerkleTree
-from .registry import Registries, Status
 from .signing import Signature, Signer, batch_message, validate_chain
 
 MAX_BATCH = 1_000_000

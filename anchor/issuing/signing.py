@@ -30,8 +30,8 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from .doctypes import MAX_TYPE_ID
-from .errors import PKIError, SigningError
+from ..doctypes import MAX_TYPE_ID
+from ..errors import PKIError, SigningError
 
 BATCH_DOMAIN = b"TrustAnchor/batch/v2\x00"
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")

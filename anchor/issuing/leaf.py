@@ -21,8 +21,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .doctypes import MAX_TYPE_ID
-from .errors import DocumentError
+from ..doctypes import MAX_TYPE_ID
+from ..errors import DocumentError
 
 LEAF_DOMAIN = b"TrustAnchor/leaf/v2\x00"
 COMMIT_DOMAIN = b"TrustAnchor/commit/v2\x00"

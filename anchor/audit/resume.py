@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy import Manifest
-from .canonical import digest, from_canonical, to_canonical
 from .errors import AuditError, CheckpointError, ReorgDuringReplay
 from .replay import ReplayStats, replay
 from .snapshot import Snapshot
+from .snapshot_codec import digest, from_canonical, to_canonical
 from .source import AuditSource
 
 VERSION = 4  # follows the canonical snapshot format (3: registries v2; 4: use per leaf)

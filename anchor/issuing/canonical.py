@@ -28,8 +28,8 @@ from xml.parsers import expat
 
 import rfc8785
 
-from ._internal import fastjcs
-from .errors import DocumentError
+from .._internal import fastjcs
+from ..errors import DocumentError
 
 # Names recorded in proof bundles; a verifier re-applies the one named there.
 JCS_RFC8785 = "jcs-rfc8785"
