@@ -57,3 +57,7 @@ def _fmt(value: object) -> str:
             return repr(text.decode())
         return "0x" + value.hex()
     return str(value)
+
+
+class CheckpointError(TrustAnchorError):
+    """A registry checkpoint, co-signature, trust pack or status proof is malformed or does not hold together."""

@@ -40,6 +40,7 @@ class Role(IntEnum):
     ADMIN = 1
     ISSUER = 2
     CONSUMER = 3
+    WITNESS = 4
 
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -176,6 +177,12 @@ class TrustRegistryClient(_Client):
     def revoke_consumer(self, account: LocalAccount, consumer: str) -> Receipt:
         return self._send(account, "revokeConsumer", to_checksum_address(consumer))
 
+    def grant_witness(self, account: LocalAccount, witness: str) -> Receipt:
+        return self._send(account, "grantWitness", to_checksum_address(witness))
+
+    def revoke_witness(self, account: LocalAccount, witness: str) -> Receipt:
+        return self._send(account, "revokeWitness", to_checksum_address(witness))
+
     # ---- CAs
     def add_ca(
         self,
@@ -273,6 +280,12 @@ class TrustRegistryClient(_Client):
 
     def consumers(self, party: str, block: int | str = "latest") -> list[str]:
         return [to_checksum_address(a) for a in self._call("consumers", party_id(party), block=block)]
+
+    def witness_party(self, account: str, block: int | str = "latest") -> str:
+        return party_code(self._call("witnessParty", to_checksum_address(account), block=block))
+
+    def witnesses(self, party: str, block: int | str = "latest") -> list[str]:
+        return [to_checksum_address(a) for a in self._call("witnesses", party_id(party), block=block)]
 
     def role_of(self, account: str, block: int | str = "latest") -> tuple[Role, str]:
         role, party = self._call("roleOf", to_checksum_address(account), block=block)

@@ -31,7 +31,8 @@ interface ITrustRegistry {
         None,
         Admin,
         Issuer,
-        Consumer
+        Consumer,
+        Witness
     }
 
     /// @notice One entry of a status history. `effectiveAt` may lie before `recordedAt`
@@ -176,6 +177,8 @@ interface ITrustRegistry {
     error EmptyCertificate();
     /// @notice `account` is not a consumer account of `party`.
     error NotConsumerOfParty(address account, bytes8 party);
+    /// @notice `account` is not a witness account of `party`.
+    error NotWitnessOfParty(address account, bytes8 party);
     /// @notice No admin change `changeId` exists.
     error UnknownAdminChange(uint256 changeId);
     /// @notice Admin change `changeId` was executed, cancelled or has expired.
@@ -193,7 +196,7 @@ interface ITrustRegistry {
     // ---- events ----
     /// @notice `party` joined with its first admin `admin` by proposal `proposalId` (0 at deployment).
     event PartyAdded(bytes8 indexed party, address admin, uint256 indexed proposalId);
-    /// @notice `party` left by proposal `proposalId`; its admins, issuers and consumers lose their roles and
+    /// @notice `party` left by proposal `proposalId`; its admins, issuers, consumers and witnesses lose their roles and
     ///         the recognitions given to it and by it end (each with its own event).
     event PartyRemoved(bytes8 indexed party, uint256 indexed proposalId);
     /// @notice `admin` became an admin account of `party`.
@@ -253,6 +256,11 @@ interface ITrustRegistry {
     event ConsumerGranted(bytes8 indexed party, address indexed account);
     /// @notice `account` may no longer consume documents for `party`.
     event ConsumerRevoked(bytes8 indexed party, address indexed account);
+    /// @notice `account` may now co-sign registry checkpoints for `party` (a witness key signs off chain;
+    ///         verifiers count its signatures toward a checkpoint's witness threshold).
+    event WitnessGranted(bytes8 indexed party, address indexed account);
+    /// @notice `account` no longer witnesses for `party`; checkpoints it signs from now on do not count.
+    event WitnessRevoked(bytes8 indexed party, address indexed account);
     /// @notice Admin `proposer` of `party` proposed to add or remove admin `account`.
     event AdminChangeProposed(
         uint256 indexed changeId,
@@ -305,6 +313,12 @@ interface ITrustRegistry {
     function grantConsumer(address account) external;
     /// @notice The caller's party withdraws `account`'s consumer role.
     function revokeConsumer(address account) external;
+
+    // ---- witness accounts (a party's checkpoint co-signing key: signs off chain, nothing on chain) ----
+    /// @notice The caller's party lets `account` co-sign registry checkpoints for it.
+    function grantWitness(address account) external;
+    /// @notice The caller's party withdraws `account`'s witness role.
+    function revokeWitness(address account) external;
 
     // ---- certificate authorities (a party manages only its own) ----
     /// @notice Register a CA of the caller's party. Its id is `caId(party, sha256(certificate))`, so
@@ -367,6 +381,10 @@ interface ITrustRegistry {
     function adminParty(address account) external view returns (bytes8);
     /// @notice The party `account` consumes for (zero if none).
     function consumerParty(address account) external view returns (bytes8);
+    /// @notice The party `account` witnesses for (zero if none).
+    function witnessParty(address account) external view returns (bytes8);
+    /// @notice `party`'s witness accounts now.
+    function witnesses(bytes8 party) external view returns (address[] memory);
     /// @notice The role `account` holds and for which party.
     function roleOf(address account) external view returns (Role role, bytes8 party);
     /// @notice `party`'s admin accounts now.

@@ -39,6 +39,8 @@ contract TrustRegistry is ITrustRegistry {
 
     mapping(address => bytes8) public consumerParty;
     mapping(bytes8 => address[]) private _consumers;
+    mapping(address => bytes8) public witnessParty;
+    mapping(bytes8 => address[]) private _witnesses;
 
     uint256 public adminChangeCount;
     mapping(uint256 => AdminChange) private _adminChanges;
@@ -204,6 +206,22 @@ contract TrustRegistry is ITrustRegistry {
         _dropConsumer(party, account);
     }
 
+    // ------------------------------------------------------------------ witness accounts
+
+    function grantWitness(address account) external {
+        bytes8 party = _callerParty();
+        _requireFreshAccount(account);
+        witnessParty[account] = party;
+        _witnesses[party].push(account);
+        emit WitnessGranted(party, account);
+    }
+
+    function revokeWitness(address account) external {
+        bytes8 party = _callerParty();
+        if (witnessParty[account] != party) revert NotWitnessOfParty(account, party);
+        _dropWitness(party, account);
+    }
+
     // ------------------------------------------------------------------ certificate authorities
 
     function addCA(
@@ -313,11 +331,16 @@ contract TrustRegistry is ITrustRegistry {
         return _consumers[party];
     }
 
+    function witnesses(bytes8 party) external view returns (address[] memory) {
+        return _witnesses[party];
+    }
+
     function roleOf(address account) public view returns (Role role, bytes8 party) {
         if ((party = adminParty[account]) != bytes8(0)) return (Role.Admin, party);
         // An issuer account stays bound to its party even once revoked: it is never reused for a new role.
         if ((party = _issuers[account].party) != bytes8(0)) return (Role.Issuer, party);
         if ((party = consumerParty[account]) != bytes8(0)) return (Role.Consumer, party);
+        if ((party = witnessParty[account]) != bytes8(0)) return (Role.Witness, party);
         return (Role.None, bytes8(0));
     }
 
@@ -569,6 +592,10 @@ contract TrustRegistry is ITrustRegistry {
         while (cons.length > 0) {
             _dropConsumer(party, cons[cons.length - 1]);
         }
+        address[] storage wits = _witnesses[party];
+        while (wits.length > 0) {
+            _dropWitness(party, wits[wits.length - 1]);
+        }
         // Recognitions given to it and by it end now, in the history and in events, so that a readmission
         // restores none of them (even within the same second) and the audit replays exactly this.
         uint40 nowTime = uint40(block.timestamp);
@@ -616,6 +643,12 @@ contract TrustRegistry is ITrustRegistry {
         _removeFrom(_consumers[party], account);
         delete consumerParty[account];
         emit ConsumerRevoked(party, account);
+    }
+
+    function _dropWitness(bytes8 party, address account) private {
+        _removeFrom(_witnesses[party], account);
+        delete witnessParty[account];
+        emit WitnessRevoked(party, account);
     }
 
     function _removeFrom(address[] storage list, address account) private {

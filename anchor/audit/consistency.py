@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .fastabi import FastFunction
+from .._internal.abi import Function
 from .ids import ZERO_ADDRESS, hex32, party_raw
 from .snapshot import Snapshot, StatusEntry
 from .source import CALL_BATCH, AuditSource
@@ -105,7 +105,7 @@ def _history(h: list[StatusEntry]) -> list[dict[str, int]]:
     ]
 
 
-Check = tuple[str, str, FastFunction, tuple[Any, ...], Any]
+Check = tuple[str, str, Function, tuple[Any, ...], Any]
 
 
 def _membership_points(s: Snapshot, *parties: str) -> list[int]:
@@ -117,8 +117,8 @@ class _Checks:
         self.s = s
         self.trust = source.trust_address
         self.docs = source.document_address
-        self.tf = {n: FastFunction(f) for n, f in source.trust_abi.functions.items()}
-        self.df = {n: FastFunction(f) for n, f in source.document_abi.functions.items()}
+        self.tf = source.trust_abi.functions
+        self.df = source.document_abi.functions
 
     def trust_registry(self) -> Iterator[Check]:
         s, t, f = self.s, self.trust, self.tf
@@ -141,6 +141,7 @@ class _Checks:
             )
             yield e, t, f["admins"], (raw,), p.admins
             yield e, t, f["consumers"], (raw,), p.consumers
+            yield e, t, f["witnesses"], (raw,), p.witnesses
             yield e, t, f["partyCAs"], (raw,), [hex32(c) for c in p.cas]
             yield e, t, f["partyIssuers"], (raw,), p.issuers
             for when in _times(s.block_time, *(m.at for m in p.membership)):
@@ -149,7 +150,9 @@ class _Checks:
             yield f"admin {account}", t, f["adminParty"], (account,), _p(pid)
         for account, pid in s.consumer_party.items():
             yield f"consumer {account}", t, f["consumerParty"], (account,), _p(pid)
-        accounts = dict.fromkeys([*s.admin_party, *s.issuers, *s.consumer_party])
+        for account, pid in s.witness_party.items():
+            yield f"witness {account}", t, f["witnessParty"], (account,), _p(pid)
+        accounts = dict.fromkeys([*s.admin_party, *s.issuers, *s.consumer_party, *s.witness_party])
         for account in accounts:
             role, pid = s.role_of(account)
             yield f"account {account}", t, f["roleOf"], (account,), [role, _p(pid)]

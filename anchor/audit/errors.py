@@ -18,8 +18,8 @@ class BlockOutOfRange(AuditError):
     """The block (or time) asked about is not on this chain: before the deployment or past the head."""
 
 
-class CheckpointError(AuditError):
-    """A saved checkpoint is unreadable, corrupt or belongs to another deployment."""
+class ResumePointError(AuditError):
+    """A saved resume point (replayed snapshot) is unreadable, corrupt or belongs to another deployment."""
 
 
 class ReorgDuringReplay(AuditError):

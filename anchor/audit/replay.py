@@ -12,6 +12,7 @@ import hashlib
 import time as _time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from eth_utils import keccak
 
@@ -48,6 +49,7 @@ from .source import AuditSource
 # Observation kinds (see findings.py for what each means to an auditor).
 OBS_INCONSISTENT = "event-inconsistency"
 OBS_CONSUMED_UNRECOGNIZED = "consumed-without-recognition"
+_PLURAL = {"admin": "admins", "consumer": "consumers", "witness": "witnesses"}
 
 
 def ca_id(party: str, certificate_hash: bytes) -> bytes:
@@ -58,8 +60,11 @@ def ca_id(party: str, certificate_hash: bytes) -> bytes:
 class Fold:
     """Applies events to a snapshot; unknown events are counted and otherwise ignored."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, touched: set[tuple[str, object]] | None = None) -> None:
         self.s = snapshot
+        # When given, collects the (section, key) of every batch, document and use an event changed:
+        # what a checkpoint's map must update (see anchor.checkpoint).
+        self.touched = touched
         # The document a DocumentEndorsed of this transaction used up just before its DocumentConsumed:
         # consume() checked the use once, so it is judged once.
         self._endorsed_in: tuple[str, tuple[str, bytes, bytes]] | None = None
@@ -83,6 +88,8 @@ class Fold:
             "AdminChangeExecuted": self._admin_change_executed,
             "ConsumerGranted": self._consumer_granted,
             "ConsumerRevoked": self._consumer_revoked,
+            "WitnessGranted": self._witness_granted,
+            "WitnessRevoked": self._witness_revoked,
             "OneTimeTypesChanged": self._one_time_types_changed,
             "CARegistered": self._ca_registered,
             "CACertificatePublished": self._ca_certificate_published,
@@ -160,18 +167,24 @@ class Fold:
         return p
 
     def _doc(self, issuer: str, root: bytes, leaf: bytes) -> Document:
+        if self.touched is not None:
+            self.touched.add(("documents", (issuer, root, leaf)))
         d = self.s.documents.get((issuer, root, leaf))
         if d is None:
             d = self.s.documents[(issuer, root, leaf)] = Document(issuer, root, leaf)
         return d
 
     def _usage(self, leaf: bytes) -> Usage:
+        if self.touched is not None:
+            self.touched.add(("usage", leaf))
         u = self.s.usage.get(leaf)
         if u is None:
             u = self.s.usage[leaf] = Usage(leaf)
         return u
 
     def _batch(self, ev: Event, issuer: str, root: bytes) -> Batch | None:
+        if self.touched is not None:
+            self.touched.add(("batches", (issuer, root)))
         b = self.s.batches.get((issuer, root))
         if b is None:
             self._inconsistent(
@@ -227,20 +240,26 @@ class Fold:
     def _consumer_revoked(self, ev: Event) -> None:
         self._account_removed(ev, "consumer")
 
-    # Admins and consumers are kept alike: a list per party, its history, and account -> party.
+    def _witness_granted(self, ev: Event) -> None:
+        self._account_added(ev, "witness")
+
+    def _witness_revoked(self, ev: Event) -> None:
+        self._account_removed(ev, "witness")
+
+    # Admins, consumers and witnesses are kept alike: a list per party, its history, and account -> party.
     def _account_added(self, ev: Event, role: str) -> None:
         pid, account = ev.args
         p = self._party(pid)
         if self.s.role_of(account)[0]:
             self._inconsistent(ev, f"{role} {account} added to {pid} while it holds another role")
-        getattr(p, f"{role}s").append(account)
+        getattr(p, _PLURAL[role]).append(account)
         getattr(p, f"{role}_changes").append(AccountChange(True, ev.time, ev.block, account))
         getattr(self.s, f"{role}_party")[account] = pid
 
     def _account_removed(self, ev: Event, role: str) -> None:
         pid, account = ev.args
         p = self._party(pid)
-        if not self._drop(getattr(p, f"{role}s"), account):
+        if not self._drop(getattr(p, _PLURAL[role]), account):
             self._inconsistent(ev, f"{role} {account} removed from {pid} but never added")
         getattr(p, f"{role}_changes").append(AccountChange(False, ev.time, ev.block, account))
         # adminParty/consumerParty(account) reads zero again: keep the account, with no party, so it is
@@ -511,6 +530,8 @@ class Fold:
         if (issuer, root) in self.s.batches:
             self._inconsistent(ev, f"batch {hex32(root)} anchored twice by {issuer}")
         party = auth.party if auth is not None else ""
+        if self.touched is not None:
+            self.touched.add(("batches", (issuer, root)))
         # Positional: the hottest constructor of a replay (one per anchored root).
         self.s.batches[(issuer, root)] = Batch(
             root, issuer, party, doc_type, size, ev.time, ev.block, 0, 0, 0, "", ev.log_index
@@ -653,8 +674,13 @@ def replay(
     start: Snapshot | None = None,
     fetcher: LogFetcher | None = None,
     stats: ReplayStats | None = None,
+    on_log: Callable[[dict[str, Any], int], None] | None = None,
+    touched: set[tuple[str, object]] | None = None,
 ) -> Snapshot:
     """Fold every registry event up to `to_block` into `start` (mutated) or a fresh snapshot.
+
+    `on_log(log, block_time)` sees every registry log in order, raw (a checkpoint's event log hashes
+    them); `touched` collects the batches, documents and uses that changed (see :class:`Fold`).
 
     Raises ReorgDuringReplay if a block read during the replay is no longer on the chain at the end.
     """
@@ -665,7 +691,7 @@ def replay(
     target = source.require_header(to_block)
     t0 = _time.perf_counter()
     before = s.events
-    fold = Fold(s)
+    fold = Fold(s, touched)
     decoder = EventDecoder(source)
     fetcher = fetcher or LogFetcher(source)
     # One remembered (block, hash) per chunk: enough to notice the chain changing under the replay.
@@ -675,7 +701,10 @@ def replay(
     for chunk in fetcher.chunks(first, to_block):
         times = chunk.times
         for lg in chunk.logs:
-            ev = decode(lg, times[int(lg["blockNumber"], 16)])
+            time = times[int(lg["blockNumber"], 16)]
+            if on_log is not None:
+                on_log(lg, time)
+            ev = decode(lg, time)
             if ev is not None:
                 apply(ev)
         if chunk.hashes:

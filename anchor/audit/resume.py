@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy import Manifest
-from .errors import AuditError, CheckpointError, ReorgDuringReplay
+from .errors import AuditError, ResumePointError, ReorgDuringReplay
 from .replay import ReplayStats, replay
 from .snapshot import Snapshot
 from .snapshot_codec import digest, from_canonical, to_canonical
 from .source import AuditSource
 
-VERSION = 4  # follows the canonical snapshot format (3: registries v2; 4: use per leaf)
+VERSION = 5  # follows the canonical snapshot format (3: registries v2; 4: use per leaf; 5: witnesses)
 
 
 @dataclass(frozen=True)
@@ -133,13 +133,13 @@ class CheckpointStore:
             with gzip.open(cp.path, "rt") as f:
                 raw = json.load(f)
         except (OSError, EOFError, ValueError) as e:
-            raise CheckpointError(f"checkpoint {cp.path} is unreadable: {e}") from None
+            raise ResumePointError(f"checkpoint {cp.path} is unreadable: {e}") from None
         if not isinstance(raw, dict) or raw.get("version") != VERSION:
-            raise CheckpointError(f"checkpoint {cp.path} has an unsupported format")
+            raise ResumePointError(f"checkpoint {cp.path} has an unsupported format")
         snapshot = from_canonical(raw["snapshot"])
         got = digest(snapshot)
         if got != cp.digest or snapshot.block != cp.block or snapshot.block_hash != cp.block_hash:
-            raise CheckpointError(
+            raise ResumePointError(
                 f"checkpoint {cp.path} does not match its recorded digest (edited or corrupt)"
             )
         return snapshot
@@ -216,7 +216,7 @@ def _resume_point(
                 continue
             try:
                 found = (store.load(cp), cp)
-            except CheckpointError:
+            except ResumePointError:
                 store.discard(cp)
             continue
         head = head if head is not None else source.head()

@@ -27,7 +27,7 @@ NOT_MEMBER = (1 << 40) - 1
 # TrustRegistry.REASON_PARTY_REMOVED: the reason of the issuer revocations a party's removal records.
 REASON_PARTY_REMOVED = 255
 # Role enum of the TrustRegistry (roleOf).
-ROLE_NONE, ROLE_ADMIN, ROLE_ISSUER, ROLE_CONSUMER = 0, 1, 2, 3
+ROLE_NONE, ROLE_ADMIN, ROLE_ISSUER, ROLE_CONSUMER, ROLE_WITNESS = 0, 1, 2, 3, 4
 
 BatchKey = tuple[str, bytes]  # (issuer account, root)
 DocKey = tuple[str, bytes, bytes]  # (issuer account, root, leaf)
@@ -88,6 +88,8 @@ class Party:
     admin_changes: list[AccountChange] = field(default_factory=list)
     consumers: list[str] = field(default_factory=list)
     consumer_changes: list[AccountChange] = field(default_factory=list)
+    witnesses: list[str] = field(default_factory=list)
+    witness_changes: list[AccountChange] = field(default_factory=list)
 
     def admins_at(self, time: int) -> list[str]:
         """The party's admin accounts at `time`, in the order they were added."""
@@ -411,6 +413,7 @@ class Snapshot:
     parties: dict[str, Party] = field(default_factory=dict)
     admin_party: dict[str, str] = field(default_factory=dict)
     consumer_party: dict[str, str] = field(default_factory=dict)
+    witness_party: dict[str, str] = field(default_factory=dict)
     proposals: dict[int, Proposal] = field(default_factory=dict)
     admin_proposals: dict[int, AdminProposal] = field(default_factory=dict)
     cas: dict[bytes, CA] = field(default_factory=dict)
@@ -511,13 +514,16 @@ class Snapshot:
         return sum(1 for a in change.approvals if self.admin_party.get(a.admin) == change.party)
 
     def role_of(self, account: str) -> tuple[int, str]:
-        """``roleOf``: admin, else issuer (bound to its party for good, even once revoked), else consumer."""
+        """``roleOf``: admin, else issuer (bound to its party for good, even once revoked), else consumer,
+        else witness."""
         if party := self.admin_party.get(account, ""):
             return ROLE_ADMIN, party
         if (i := self.issuers.get(account)) is not None and i.party:
             return ROLE_ISSUER, i.party
         if party := self.consumer_party.get(account, ""):
             return ROLE_CONSUMER, party
+        if party := self.witness_party.get(account, ""):
+            return ROLE_WITNESS, party
         return ROLE_NONE, ""
 
     def one_time_types_at(self, time: int) -> int:

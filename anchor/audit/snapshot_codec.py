@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import CheckpointError
+from .errors import ResumePointError
 from .ids import hex32, unhex
 from .snapshot import (
     CA,
@@ -23,6 +23,8 @@ from .snapshot import (
     AdminProposal,
     Approval,
     Batch,
+    BatchKey,
+    DocKey,
     Document,
     Endorsement,
     Issuer,
@@ -43,12 +45,14 @@ from .snapshot import (
 # account, consumer accounts, admin changes, one-time types, CA certificates, endorsements).
 # 4: use (consumption, endorsements) per leaf in its own section, each use naming the batch it went
 # through; recognition changes say which party's removal ended them.
-FORMAT = 4
+# 5: witness accounts (a role beside admin, issuer and consumer).
+FORMAT = 5
 SECTIONS = (
     "meta",
     "parties",
     "admins",
     "consumers",
+    "witnesses",
     "proposals",
     "adminChanges",
     "cas",
@@ -92,6 +96,68 @@ def document_key(issuer: str, root: bytes, leaf: bytes) -> str:
     return f"{issuer}:{hex32(root)}:{hex32(leaf)}"
 
 
+def batch_entity(b: Batch) -> list[Any]:
+    """A batch's canonical entity (what the checkpoint map and the snapshot digest commit to)."""
+    return [
+        b.party,
+        b.doc_type,
+        b.size,
+        b.anchored_at,
+        b.block,
+        b.revoked_at,
+        b.revoke_reason,
+        b.revoked_block,
+        b.revoked_by,
+        b.log_index,
+    ]
+
+
+def document_entity(d: Document) -> dict[str, Any]:
+    """A document's canonical entity: its revocation and supersession (use is the leaf's: usage_entity)."""
+    return {
+        "revoked": [d.revoked_at, d.revoke_reason, d.revoked_block, d.revoked_by],
+        "superseded": [
+            d.superseded_at,
+            d.successor_issuer,
+            _hex_or_empty(d.successor_root),
+            _hex_or_empty(d.successor_leaf),
+            d.superseded_block,
+            d.superseded_by,
+        ],
+    }
+
+
+def usage_entity(u: Usage) -> dict[str, Any]:
+    """A leaf's canonical use entity: consumption and endorsements, whichever batch they went through."""
+    return {
+        "consumed": [
+            u.consumed_at,
+            u.consumed_by,
+            u.consumer_account,
+            u.consumed_block,
+            u.consumed_issuer,
+            _hex_or_empty(u.consumed_root),
+        ],
+        "endorsed": u.endorsed,
+        "quantity": u.quantity,
+        "endorsements": [
+            [
+                e.consumer,
+                e.account,
+                e.amount,
+                e.endorsed,
+                e.quantity,
+                e.time,
+                e.block,
+                e.tx,
+                e.issuer,
+                _hex_or_empty(e.root),
+            ]
+            for e in u.endorsements
+        ],
+    }
+
+
 def _meta(s: Snapshot) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -133,12 +199,16 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
                     "adminChanges": _changes(p.admin_changes),
                     "consumers": p.consumers,
                     "consumerChanges": _changes(p.consumer_changes),
+                    "witnesses": p.witnesses,
+                    "witnessChanges": _changes(p.witness_changes),
                 },
             )
     elif name == "admins":
         yield from s.admin_party.items()
     elif name == "consumers":
         yield from s.consumer_party.items()
+    elif name == "witnesses":
+        yield from s.witness_party.items()
     elif name == "proposals":
         for number, q in s.proposals.items():
             yield (
@@ -237,69 +307,13 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
             )
     elif name == "batches":
         for (issuer, root), b in s.batches.items():
-            yield (
-                batch_key(issuer, root),
-                [
-                    b.party,
-                    b.doc_type,
-                    b.size,
-                    b.anchored_at,
-                    b.block,
-                    b.revoked_at,
-                    b.revoke_reason,
-                    b.revoked_block,
-                    b.revoked_by,
-                    b.log_index,
-                ],
-            )
+            yield batch_key(issuer, root), batch_entity(b)
     elif name == "documents":
         for (issuer, root, leaf), d in s.documents.items():
-            yield (
-                document_key(issuer, root, leaf),
-                {
-                    "revoked": [d.revoked_at, d.revoke_reason, d.revoked_block, d.revoked_by],
-                    "superseded": [
-                        d.superseded_at,
-                        d.successor_issuer,
-                        _hex_or_empty(d.successor_root),
-                        _hex_or_empty(d.successor_leaf),
-                        d.superseded_block,
-                        d.superseded_by,
-                    ],
-                },
-            )
+            yield document_key(issuer, root, leaf), document_entity(d)
     elif name == "usage":
         for leaf, u in s.usage.items():
-            yield (
-                hex32(leaf),
-                {
-                    "consumed": [
-                        u.consumed_at,
-                        u.consumed_by,
-                        u.consumer_account,
-                        u.consumed_block,
-                        u.consumed_issuer,
-                        _hex_or_empty(u.consumed_root),
-                    ],
-                    "endorsed": u.endorsed,
-                    "quantity": u.quantity,
-                    "endorsements": [
-                        [
-                            e.consumer,
-                            e.account,
-                            e.amount,
-                            e.endorsed,
-                            e.quantity,
-                            e.time,
-                            e.block,
-                            e.tx,
-                            e.issuer,
-                            _hex_or_empty(e.root),
-                        ]
-                        for e in u.endorsements
-                    ],
-                },
-            )
+            yield hex32(leaf), usage_entity(u)
     elif name == "observations":
         # One event can give several observations: a sequence number keeps their keys apart.
         seq, last = 0, (-1, -1)
@@ -315,6 +329,11 @@ def _section(s: Snapshot, name: str) -> Iterator[tuple[str, Any]]:
 def entity_strings(s: Snapshot) -> dict[str, dict[str, str]]:
     """Every entity as its canonical JSON text, by section and key (what diffs compare)."""
     return {name: {k: dumps(v) for k, v in _section(s, name)} for name in SECTIONS}
+
+
+def section_strings(s: Snapshot, names: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The entities of the named sections only, as canonical JSON text."""
+    return {name: {k: dumps(v) for k, v in _section(s, name)} for name in names}
 
 
 def to_canonical(s: Snapshot) -> dict[str, dict[str, Any]]:
@@ -334,13 +353,13 @@ def from_canonical(data: dict[str, dict[str, Any]]) -> Snapshot:
     try:
         return _rebuild(data)
     except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise CheckpointError(f"malformed snapshot data ({type(e).__name__}: {e})") from None
+        raise ResumePointError(f"malformed snapshot data ({type(e).__name__}: {e})") from None
 
 
 def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
     m = data["meta"]["registry"]
     if m.get("format") != FORMAT:
-        raise CheckpointError(f"unsupported snapshot format {m.get('format')!r}")
+        raise ResumePointError(f"unsupported snapshot format {m.get('format')!r}")
     s = Snapshot(
         chain_id=m["chainId"],
         trust_registry=m["trustRegistry"],
@@ -368,9 +387,12 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             [AccountChange(*x) for x in p["adminChanges"]],
             list(p["consumers"]),
             [AccountChange(*x) for x in p["consumerChanges"]],
+            list(p["witnesses"]),
+            [AccountChange(*x) for x in p["witnessChanges"]],
         )
     s.admin_party = dict(data["admins"])
     s.consumer_party = dict(data["consumers"])
+    s.witness_party = dict(data["witnesses"])
     for key, q in data["proposals"].items():
         s.proposals[int(key)] = Proposal(
             int(key),
@@ -452,16 +474,30 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
     for key, rows in data["recognition"].items():
         r, i = key.split(">")
         s.recognition[(r, i)] = [RecognitionEntry(*e) for e in rows]
-    for key, b in data["batches"].items():
+    s.batches, s.documents, s.usage = decode_state(data["batches"], data["documents"], data["usage"])
+    for key, o in sorted(data["observations"].items()):
+        block, index, _seq, kind = key.split(":", 3)
+        s.observations.append(Observation(kind, int(block), int(index), o["time"], o["tx"], o["details"]))
+    return s
+
+
+def decode_state(
+    batches: dict[str, Any], documents: dict[str, Any], usage: dict[str, Any]
+) -> tuple[dict[BatchKey, Batch], dict[DocKey, Document], dict[bytes, Usage]]:
+    """Batch, document and use entities (parsed canonical JSON, by canonical key) back into objects."""
+    out_b: dict[BatchKey, Batch] = {}
+    out_d: dict[DocKey, Document] = {}
+    out_u: dict[bytes, Usage] = {}
+    for key, b in batches.items():
         issuer, root_hex = key.split(":")
         root = unhex(root_hex)
-        s.batches[(issuer, root)] = Batch(root, issuer, *b)
-    for key, d in data["documents"].items():
+        out_b[(issuer, root)] = Batch(root, issuer, *b)
+    for key, d in documents.items():
         issuer, root_hex, leaf_hex = key.split(":")
         root, leaf = unhex(root_hex), unhex(leaf_hex)
         revoked_at, reason, revoked_block, revoked_by = d["revoked"]
         sup_at, sup_issuer, sup_root, sup_leaf, sup_block, sup_by = d["superseded"]
-        s.documents[(issuer, root, leaf)] = Document(
+        out_d[(issuer, root, leaf)] = Document(
             issuer,
             root,
             leaf,
@@ -476,12 +512,12 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
             sup_block,
             sup_by,
         )
-    for key, u in data["usage"].items():
+    for key, u in usage.items():
         leaf = unhex(key)
         consumed_at, consumed_by, consumer_account, consumed_block, consumed_issuer, consumed_root = u[
             "consumed"
         ]
-        s.usage[leaf] = Usage(
+        out_u[leaf] = Usage(
             leaf,
             consumed_at,
             consumed_by,
@@ -496,7 +532,4 @@ def _rebuild(data: dict[str, dict[str, Any]]) -> Snapshot:
                 for c, a, amount, endorsed, quantity, t, block, tx, i, r in u["endorsements"]
             ],
         )
-    for key, o in sorted(data["observations"].items()):
-        block, index, _seq, kind = key.split(":", 3)
-        s.observations.append(Observation(kind, int(block), int(index), o["time"], o["tx"], o["details"]))
-    return s
+    return out_b, out_d, out_u

@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -30,7 +30,7 @@ from ..issuing.leaf import Terms, leaf_hash
 from ..issuing.merkle import proof_length, verify_inclusion
 from ..issuing.signing import ALGORITHMS, Signature, batch_message, verify_signature
 from .parse import MEDIA_TYPE, one_line, precheck, short
-from .render import ENCODE, render, render_shared, render_supersedes, render_terms
+from .render import ENCODE, render, render_shared, render_status, render_supersedes, render_terms
 
 U64_MAX = (1 << 64) - 1
 MAX_CERTIFICATES = 8
@@ -342,6 +342,9 @@ class Bundle(_Model):
     batch: Batch
     anchor: Anchor
     supersedes: Supersedes | None = None
+    # The document's registry state at a witnessed checkpoint, for verifying offline
+    # (anchor.checkpoint.status; checked by the offline verifier, not here). Outside what was signed.
+    status: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _leaf_matches(self) -> Bundle:
@@ -397,6 +400,7 @@ class Bundle(_Model):
             [h[2:] for h in proof.path],
             render_shared(self.batch, self.anchor),
             render_supersedes(self.supersedes),
+            status=None if self.status is None else render_status(self.status),
         )
 
     def signed_message(self) -> bytes:

@@ -34,6 +34,7 @@ def render(
     shared: str,
     supersedes: str,
     /,
+    status: str | None = None,
 ) -> str:
     """Text fields come JSON-encoded; hashes as bare hex digits (no 0x). Positional: this is per document."""
     path_json = '[\n      "0x' + '",\n      "0x'.join(path) + '"\n    ]' if path else "[]"
@@ -46,8 +47,15 @@ def render(
         f'  "leaf": {{\n    "salt": "0x{salt}",\n    "hash": "0x{leaf}"\n  }},\n'
         f'  "proof": {{\n    "index": {index},\n    "treeSize": {tree_size},\n'
         f'    "path": {path_json}\n  }},\n'
-        f'{shared},\n  "supersedes": {supersedes}\n}}\n'
+        f'{shared},\n  "supersedes": {supersedes}'
+        + ("" if status is None else f',\n  "status": {status}')
+        + "\n}\n"
     )
+
+
+def render_status(status: dict[str, object]) -> str:
+    """A status proof as json.dumps(..., indent=2) nested one level down (it is written rarely)."""
+    return json.dumps(status, indent=2).replace("\n", "\n  ")
 
 
 def render_shared(batch: Batch, anchor: Anchor) -> str:

@@ -23,7 +23,7 @@ def _address(value: str) -> str:
 
 @click.group("role")
 def role_group() -> None:
-    """Consumer accounts (grant, revoke) and what role an account holds."""
+    """Consumer and witness accounts (grant, revoke) and what role an account holds."""
 
 
 @role_group.command("grant-consumer")
@@ -47,6 +47,29 @@ def revoke_consumer(ctx: Context, consumer_account: str, account_spec: str | Non
     reg = ctx.registries()
     r = reg.trust.revoke_consumer(ctx.account(account_spec), _address(consumer_account))
     done(f"{consumer_account} is no longer a consumer account", r)
+
+
+@role_group.command("grant-witness")
+@click.argument("witness_account")
+@account_option
+@pass_ctx
+def grant_witness(ctx: Context, witness_account: str, account_spec: str | None) -> None:
+    """Let WITNESS_ACCOUNT co-sign registry checkpoints for the acting admin's party."""
+    reg = ctx.registries()
+    acct = ctx.account(account_spec)
+    r = reg.trust.grant_witness(acct, _address(witness_account))
+    done(f"{witness_account} is now a witness account of {reg.trust.admin_party(acct.address)}", r)
+
+
+@role_group.command("revoke-witness")
+@click.argument("witness_account")
+@account_option
+@pass_ctx
+def revoke_witness(ctx: Context, witness_account: str, account_spec: str | None) -> None:
+    """Withdraw WITNESS_ACCOUNT's witness role: its co-signatures stop counting from the next checkpoint."""
+    reg = ctx.registries()
+    r = reg.trust.revoke_witness(ctx.account(account_spec), _address(witness_account))
+    done(f"{witness_account} is no longer a witness account", r)
 
 
 @role_group.command("show")

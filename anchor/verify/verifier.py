@@ -118,7 +118,11 @@ def _verdict(
     cas: Sequence[x509.Certificate],
     view: ChainView | None,
     chain_error: str | None,
+    *,
+    unavailable_code: str = "CHAIN_UNAVAILABLE",
 ) -> Verdict:
+    """The nine checks against `view`; without one, those that need it are ERROR `unavailable_code`
+    saying `chain_error` (an offline verifier names what its trust pack lacked)."""
     digest, error = _digest(document, bundle)
     result = [
         checks.integrity(bundle, digest, error),
@@ -132,7 +136,7 @@ def _verdict(
         checks.terms(bundle, view, party),
     ]
     if chain_error is not None:
-        result = [_explain_unavailable(c, chain_error) for c in result]
+        result = [_explain_unavailable(c, chain_error, unavailable_code) for c in result]
     elif result[2].status is CheckStatus.INVALID and result[2].code in (
         "ROOT_NOT_ANCHORED",
         "WRONG_CHAIN",
@@ -182,7 +186,8 @@ def _digest(document: bytes | str | os.PathLike[str], bundle: Bundle) -> tuple[D
         return None, f"cannot read the document: {e.strerror}"
 
 
-def _explain_unavailable(check: Check, error: str) -> Check:
+def _explain_unavailable(check: Check, error: str, code: str) -> Check:
     if check.status is CheckStatus.ERROR:
-        return Check(check.name, CheckStatus.ERROR, "CHAIN_UNAVAILABLE", f"could not read the chain: {error}")
+        text = f"could not read the chain: {error}" if code == "CHAIN_UNAVAILABLE" else error
+        return Check(check.name, CheckStatus.ERROR, code, text)
     return check
