@@ -58,3 +58,19 @@ def parse_fingerprint(text: str) -> bytes:
     if len(raw) != 32:
         raise ConfigError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
     return raw
+
+
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, what: str = "duration") -> int:
+    """'24h', '90m', '2d', '45s' or plain seconds -> seconds (a whole positive number)."""
+    t = text.strip().lower()
+    number = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = t[len(number) :] or "s"
+    if not (number.isascii() and number.isdigit()) or unit not in _UNITS:
+        raise ConfigError(f"{what} {text!r} is not a duration like 24h, 90m, 2d or 3600")
+    value = int(number) * _UNITS[unit]
+    if not 0 < value <= MAX_TIME:
+        raise ConfigError(f"{what} {text!r} must be positive")
+    return value

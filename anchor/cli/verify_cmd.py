@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
+from cryptography import x509
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from ..bundle import Bundle
 from ..chain import Chain
+from ..checkpoint.pack import Pins, TrustPack
 from ..deploy import Manifest
 from ..errors import ConfigError, TrustAnchorError
+from ..inputs import parse_duration
 from ..reasons import reason_code
 from ..registry import DocumentProof, Opening, Registries
 from ..verify import CheckStatus, Decision, Verdict, Verifier, load_ca_directory
+from ..verify.offline import OfflineVerifier, age_words
 from ._common import (
     Context,
     account_option,
@@ -26,6 +31,7 @@ from ._common import (
     parse_quantity,
     pass_ctx,
 )
+from .checkpoint_cmd import pins_file, pins_option
 
 EXIT_CODES = {Decision.VALID: 0, Decision.INVALID: 1, Decision.INDETERMINATE: 2}
 _STYLE = {
@@ -55,7 +61,14 @@ def print_verdict(v: Verdict) -> None:
         )
         t.add_row(ch.name, status, ch.code, ch.message)
     c.print(t)
-    if v.read_at_block is not None:
+    as_of = v.details.get("asOf")
+    if as_of is not None:
+        c.print(
+            f"offline, as of checkpoint {as_of['events']} (block {as_of['block']}, "
+            f"{time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(as_of['blockTime']))}, age {age_words(as_of['ageSeconds'])})"
+            + (f", witnessed by {', '.join(as_of['witnesses'])}" if as_of["witnesses"] else "")
+        )
+    elif v.read_at_block is not None:
         c.print(f"chain {v.chain_id} read at block {v.read_at_block} ({v.read_at_block_hash})")
 
 
@@ -69,6 +82,20 @@ def print_verdict(v: Verdict) -> None:
     "--ca-dir", type=click.Path(file_okay=False, path_type=Path), help="Extra CA certificates (*.pem)."
 )
 @click.option("--confirmations", type=int, help="Confirmations required (default: chain config).")
+@click.option("--offline", is_flag=True, help="No node: read the registries from --trust-pack.")
+@click.option(
+    "--trust-pack",
+    "pack_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Witnessed trust pack (with --offline; default HOME/offline/trust-pack.json).",
+)
+@click.option("--max-age", default="24h", show_default=True, help="Oldest checkpoint accepted offline.")
+@click.option(
+    "--min-witnesses",
+    type=click.IntRange(min=1),
+    help="Co-signers needed offline (default: pinned threshold).",
+)
+@pins_option
 @json_option
 @pass_ctx
 def verify_cmd(
@@ -78,16 +105,35 @@ def verify_cmd(
     as_party: str,
     ca_dir: Path | None,
     confirmations: int | None,
+    offline: bool,
+    pack_path: Path | None,
+    max_age: str,
+    min_witnesses: int | None,
+    pins_path: Path | None,
     as_json: bool,
 ) -> None:
     """Verify DOCUMENT against its proof bundle as PARTY. Exit 0 VALID, 1 INVALID, 2 INDETERMINATE.
 
-    Eight checks, each with a status and a stable reason code (all listed in docs/verification.md).
+    Nine checks, each with a status and a stable reason code (all listed in docs/verification.md).
+    With --offline, no connection is made: the registries are read from a trust pack co-signed by the
+    member parties' witnesses, and the verdict says how old that reading is.
     """
     if not document.exists():
         raise ConfigError(f"document not found: {document}")
     bundle = Bundle.load(bundle_path)
     manifest = ctx.manifest()
+    if offline or pack_path is not None:
+        if not offline:
+            raise click.UsageError("--trust-pack is for --offline verification")
+        verdict = _verify_offline(
+            ctx, document, bundle, as_party, manifest, pack_path, parse_duration(max_age, "--max-age"),
+            min_witnesses, pins_path, load_ca_directory(ca_dir),
+        )  # fmt: skip
+        if as_json:
+            click.echo(verdict.to_json())
+        else:
+            print_verdict(verdict)
+        raise SystemExit(EXIT_CODES[verdict.verdict])
     chain = ctx.chain()  # an unreachable node still yields a verdict: INDETERMINATE
     _require_member(chain, manifest, as_party)
     need = ctx.config.chain.confirmations if confirmations is None else confirmations
@@ -98,6 +144,38 @@ def verify_cmd(
     else:
         print_verdict(verdict)
     raise SystemExit(EXIT_CODES[verdict.verdict])
+
+
+def _verify_offline(
+    ctx: Context,
+    document: Path,
+    bundle: Bundle,
+    as_party: str,
+    manifest: Manifest,
+    pack_path: Path | None,
+    max_age: int,
+    min_witnesses: int | None,
+    pins_path: Path | None,
+    cas: list[x509.Certificate],
+) -> Verdict:
+    pins_at = pins_file(ctx, pins_path)
+    pins = Pins.load(pins_at)
+    pack = TrustPack.load(pack_path or ctx.config.home / "offline" / "trust-pack.json")
+    verifier = OfflineVerifier(
+        pack, pins, manifest, max_age=max_age, min_witnesses=min_witnesses, ca_certificates=cas
+    )
+    accepted = verifier.accepted
+    if accepted.ok and accepted.snapshot is not None:
+        members = sorted(p for p, party in accepted.snapshot.parties.items() if party.member)
+        if as_party.strip().upper() not in members:
+            raise click.BadParameter(
+                f"{as_party} is not a member party in the trust pack (members: {', '.join(members)})",
+                param_hint="'--as'",
+            )
+        # Keys rotate only through witnessed checkpoints: accepting a newer pack moves the pins to its state.
+        if accepted.pins is not None and pack.checkpoint.size > pins.size:
+            accepted.pins.save(pins_at)
+    return verifier.verify(document, bundle, as_party)
 
 
 def _require_member(chain: Chain, manifest: Manifest, as_party: str) -> None:

@@ -278,6 +278,20 @@ def context_view(
     return out
 
 
+def age_words(seconds: int) -> str:
+    """An age as people say it: '3 h 20 min', '2 d 4 h', '45 s'."""
+    d, rest = divmod(max(0, seconds), 86400)
+    h, rest = divmod(rest, 3600)
+    m, s = divmod(rest, 60)
+    if d:
+        return f"{d} d {h} h"
+    if h:
+        return f"{h} h {m} min"
+    if m:
+        return f"{m} min"
+    return f"{s} s"
+
+
 def _span(seconds: int) -> str:
     if seconds >= 86400 and seconds % 3600 == 0:
         return f"{seconds // 3600} h"
@@ -295,4 +309,4 @@ def load_offline_verifier(
     return OfflineVerifier(TrustPack.load(pack_path), Pins.load(pins_path), manifest, **kwargs)
 
 
-__all__ = ["AsOf", "OfflineVerifier", "context_view", "document_view", "load_offline_verifier"]
+__all__ = ["AsOf", "OfflineVerifier", "age_words", "context_view", "document_view", "load_offline_verifier"]
