@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO_ROOT / "chain" / "local.toml"
+# Package data, so that an installed package runs without a checkout; a checkout's chain/local.toml is a
+# link to this file.
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "chains" / "local.toml"
 
 
 class _Strict(BaseModel):

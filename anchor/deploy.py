@@ -169,7 +169,7 @@ def verify_code(chain: Chain, manifest: Manifest) -> None:
         art = _artifact(name)
         expected = bytes.fromhex(art["deployedBytecode"][2:])
         if _masked(code, art["immutableReferences"]) != expected:
-            raise DeploymentError(f"{name} at {rec.address}: code differs from contracts/build/{name}.json")
+            raise DeploymentError(f"{name} at {rec.address}: code differs from anchor/contracts/{name}.json")
 
 
 def deploy(

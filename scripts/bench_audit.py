@@ -35,7 +35,8 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding  # noqa: E402
 from eth_account import Account  # noqa: E402
 
-from anchor._internal.anvil import ANVIL, LocalNode  # noqa: E402
+from anchor._internal.anvil import LocalNode  # noqa: E402
+from anchor._internal.anvil_binary import find_anvil  # noqa: E402
 from anchor._internal.jsonrpc import JsonRpc  # noqa: E402
 from anchor.accounts import dev_account  # noqa: E402
 from anchor.cacert import CACertificate, ca_id, pop_message, sign_pop  # noqa: E402
@@ -344,9 +345,9 @@ def main() -> None:
             small = _child(url, manifest, small_block)
             big = _child(url, manifest, big_block)
             again = _child(url, manifest, big_block)
-        version = subprocess.run([str(ANVIL), "--version"], capture_output=True, text=True).stdout.split(
-            "\n"
-        )[0]
+        version = subprocess.run(
+            [str(find_anvil()), "--version"], capture_output=True, text=True
+        ).stdout.split("\n")[0]
         print(
             json.dumps(
                 {

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Compile the registries with the pinned solc and write contracts/build/<Contract>.json.
+"""Compile the registries with the pinned solc and write anchor/contracts/<Contract>.json.
 
-The artifacts are committed so that nobody needs a compiler at run time; `--check` recompiles and fails
-if the committed artifacts differ by a single byte (auditors compare them with the code on chain).
+The artifacts are committed and ship inside the package (package data), so that nobody needs a compiler
+at run time; `--check` recompiles and fails if the committed artifacts differ by a single byte (auditors
+compare them with the code on chain).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
-BUILD = CONTRACTS / "build"
+# The one copy: the library reads it from its own package, so an installed wheel carries it.
+BUILD = ROOT / "anchor" / "contracts"
 SOLC = ROOT / "scripts" / "solc"
 SOLC_VERSION = "0.8.28"
 # Paris: no PUSH0 (Shanghai) nor Cancun opcodes, which permissioned EVMs (GoQuorum, older Besu) lack.

@@ -21,7 +21,7 @@ from tests.conftest import World
 from tests.registry_helpers import LIFETIME
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "contracts" / "build"
+BUILD = ROOT / "anchor" / "contracts"
 CONTRACTS = ("TrustRegistry", "DocumentRegistry")
 
 
@@ -53,7 +53,7 @@ def test_recompiling_reproduces_the_committed_artifacts_byte_for_byte(compiled: 
     assert sorted(p.stem for p in BUILD.glob("*.json")) == sorted(CONTRACTS)
     for name, data in compiled.items():
         committed = (BUILD / f"{name}.json").read_bytes()
-        assert committed == data, f"contracts/build/{name}.json is stale: run scripts/compile.py"
+        assert committed == data, f"anchor/contracts/{name}.json is stale: run scripts/compile.py"
 
 
 def test_artifacts_record_the_current_sources_and_pinned_compiler() -> None:
@@ -121,7 +121,7 @@ def test_verify_code_rejects_a_wrong_manifest(world: World) -> None:
     # Each record points at the other contract: the code hashes match the records, the artifacts do not.
     swapped = replace(m, trust_registry=m.document_registry, document_registry=m.trust_registry)
     with pytest.raises(
-        DeploymentError, match=re.escape("code differs from contracts/build/TrustRegistry.json")
+        DeploymentError, match=re.escape("code differs from anchor/contracts/TrustRegistry.json")
     ):
         verify_code(world.chain, swapped)
     wrong_hash = replace(m, document_registry=replace(m.document_registry, code_hash="0x" + "00" * 32))

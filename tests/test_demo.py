@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
 
 
 def test_demo_runs_twice_and_leaves_verifiable_bundles(
-    demo_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+    demo_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, home = demo_env
     argv = ["--home", str(home), "--config", str(config), "demo"]
@@ -94,6 +95,25 @@ def test_demo_runs_twice_and_leaves_verifiable_bundles(
     code, out = _run(args[1:], capsys)
     assert code == 0, out
     assert "VALID" in out
+
+    # The demo ends with the border post offline: the node stopped, every verdict as online at the
+    # checkpoint, the document revoked after it VALID as of it, with its age; then the node restarts.
+    assert "actual:   node stopped" in second
+    assert second.count("Offline, TH verifies") >= 10
+    assert "actual:   INVALID (document_status: DOCUMENT_REVOKED)" in second  # online, after the pack
+    assert "age 2 h 0 min), witnessed by MY, SG, TH" in second
+    assert "node answering at block" in second
+    offline = [ln.strip() for ln in second.splitlines() if ln.strip().endswith("--as TH --offline")]
+    assert len(offline) == 1
+    with monkeypatch.context() as m:  # the hand command opens no connection at all
+        m.setattr(socket.socket, "connect", _no_network)
+        code, out = _run(shlex.split(offline[0])[1:], capsys)
+    assert code == 0, out
+    assert "offline, as of checkpoint" in out
+
+
+def _no_network(*_args: object) -> None:
+    raise OSError("no network at the border post")
 
 
 def _verdict(*bad: tuple[str, str], warning: tuple[str, str] | None = None) -> Verdict:

@@ -88,6 +88,7 @@ def hand_command(ctx: Context, cmd: HandCommand) -> str:
         _shown(cmd.bundle),
         "--as",
         cmd.as_party,
+        *cmd.options,
     ]
     return " ".join(shlex.quote(a) for a in args)
 

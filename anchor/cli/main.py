@@ -12,21 +12,25 @@ from ._common import Context
 from .audit_cmd import audit_group
 from .ca_cmd import ca_group
 from .chain_cmd import chain_group, deploy_cmd
+from .checkpoint_cmd import bundle_group, checkpoint_group, pack_group
 from .demo_cmd import demo_cmd
 from .governance_cmd import party_group
 from .issue_cmd import issue_cmd
 from .issuer_cmd import issuer_group
 from .pki_cmd import pki_group
+from .plugins import PluginGroup
 from .recognition_cmd import recognitions, recognize, unrecognize
 from .role_cmd import admin_group, role_group
-from .serve_cmd import apikey_group, serve_cmd
 from .verify_cmd import consume_cmd, endorse_cmd, revoke_cmd, supersede_cmd, verify_cmd
 
 EXIT_ERROR = 3
 EXIT_USAGE = 64
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+# PluginGroup adds the commands installed packages register under `trustanchor.commands` (serve, apikey).
+@click.group(
+    cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+)
 @click.option(
     "--config",
     "config_path",
@@ -69,8 +73,9 @@ for command in (
     admin_group,
     demo_cmd,
     audit_group,
-    serve_cmd,
-    apikey_group,
+    checkpoint_group,
+    pack_group,
+    bundle_group,
 ):
     cli.add_command(command)
 

@@ -78,6 +78,7 @@ class HandCommand:
     bundle: str
     as_party: str
     expected: str
+    options: tuple[str, ...] = ()  # further `verify` options, e.g. --offline
 
 
 @dataclass

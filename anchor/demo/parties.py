@@ -341,3 +341,22 @@ def ensure_consumer(reg: Registries, party: Party, book: AccountBook) -> tuple[A
     role, of = reg.trust.role_of(acct.account.address)
     ok = role is Role.CONSUMER and of == party.code
     return acct, Outcome(ok, f"{acct.spec} ({acct.account.address}) is {role.name.lower()} of {of}", (how,))
+
+
+def ensure_witness(reg: Registries, party: Party, book: AccountBook) -> tuple[AgencyAccount, Outcome]:
+    """The party's checkpoint witness: an account that co-signs checkpoints and can do nothing on chain."""
+    key = f"{party.code}/witness"
+    agency = Agency(party.code, "witness", f"{party.code} checkpoint witness", ())
+    index = book.indices.get(key)
+    how = "granted in an earlier run, reused"
+    if index is None or reg.trust.witness_party(book.account(index).address) != party.code:
+        index = book.unused(reg)
+        ensure_funded(reg.chain, party.admin.address)
+        r = reg.trust.grant_witness(party.admin, book.account(index).address)
+        how = f"witness role granted in block {r.block_number}"
+        book.indices[key] = index
+        book.save()
+    acct = AgencyAccount(agency, book.account(index), index)
+    role, of = reg.trust.role_of(acct.account.address)
+    ok = role is Role.WITNESS and of == party.code
+    return acct, Outcome(ok, f"{acct.spec} ({acct.account.address}) is {role.name.lower()} of {of}", (how,))

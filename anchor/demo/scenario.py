@@ -32,6 +32,7 @@ from . import documents as docs
 from .chainprep import advance_time, prepare_chain
 from .documents import Workspace
 from .model import DemoResult, Expect, HandCommand, Reporter, Step, describe_verdict
+from .offline import border_offline
 from .parties import (
     AGENCIES,
     CA_DOC_TYPES,
@@ -124,6 +125,7 @@ class Scenario:
             self._hostile_member()
             self._key_compromise()
             self._amendment()
+            border_offline(self)
         except _Abort as e:
             self.result.aborted = str(e)
         else:
@@ -689,6 +691,8 @@ class Scenario:
 
     def _hand_commands(self) -> None:
         """Verifications a person can repeat by hand; expectations as of the end of the demo."""
+        offline = [c for c in self.result.commands if c.options]  # the offline one goes last
+        self.result.commands = [c for c in self.result.commands if not c.options]
         wanted = [
             ("orchid permit", docs.PERMITS[2], None, "TH", "VALID"),
             ("crocodile skin permit", docs.PERMITS[1], None, "TH", "VALID"),
@@ -715,6 +719,7 @@ class Scenario:
                     description, str(path), str(self.ws.bundle_path(self.bundles[name][0])), party, expected
                 )
             )
+        self.result.commands += offline
 
 
 def _terms_line(b: Bundle) -> str:
