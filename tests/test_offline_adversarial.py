@@ -29,8 +29,6 @@ from tests.issuing_helpers import build_scenario
 from tests.offline_helpers import OfflineKit
 from tests.registry_helpers import pass_proposal
 
-pytestmark = pytest.mark.parametrize("chain", ["anvil"], indirect=True)
-
 
 @pytest.fixture
 def kit(world: World, tmp_path: Path) -> OfflineKit:
@@ -245,6 +243,7 @@ def test_reordered_or_truncated_event_log(kit: OfflineKit) -> None:
     assert verify_pack(kit.pack(now, since=[(pins.size, pins.root)]), pins).ok
 
 
+@pytest.mark.devchain
 def test_revoked_after_the_checkpoint_is_valid_as_of_it(kit: OfflineKit) -> None:
     s = kit.scenario
     cpr = kit.checkpointer()

@@ -8,6 +8,7 @@ consistency check with its findings, the report.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ from typing import Any
 from ..errors import ConfigError
 from .consistency import ConsistencyReport, check_consistency
 from .errors import AuditError, AuditQueryError
-from .findings import CRITICAL, DEFAULT_WINDOW, Finding, counts, find
+from .findings import CRITICAL, DEFAULT_WINDOW, Finding, counts, find, sort_findings
 from .replay import replay
 from .report import ReportFiles, write_report
 from .resume import CheckpointStore, Notice, ReplayOutcome, replay_incremental
 from .snapshot_codec import entity_strings
 from .source import AuditSource
+from .tables import Table
 from .views import diff, state_at
 
 
@@ -150,14 +152,16 @@ class Auditor:
         seed: int | None = None,
         window: int = DEFAULT_WINDOW,
         save: bool | None = None,
+        extra_findings: Sequence[Finding] = (),
     ) -> CheckResult:
-        """The replay against the contracts' own views at the same block, and the findings.
-        By default a checkpoint is saved when checking the confirmed target block."""
+        """The replay against the contracts' own views at the same block, and the findings (with
+        `extra_findings` from checks made elsewhere, e.g. of published registry checkpoints).
+        By default a resume point is saved when checking the confirmed target block."""
         at = self.block(block)
         outcome = self.replay(at, save=block is None if save is None else save)
         consistency = check_consistency(self.source, outcome.snapshot, sample=sample, seed=seed)
         findings = find(outcome.snapshot, consistency=consistency, notices=outcome.notices, window=window)
-        return CheckResult(outcome, consistency, findings)
+        return CheckResult(outcome, consistency, sort_findings([*findings, *extra_findings]))
 
     def report(
         self,
@@ -167,6 +171,8 @@ class Auditor:
         sample: int | None = None,
         seed: int | None = None,
         window: int = DEFAULT_WINDOW,
+        extra_findings: Sequence[Finding] = (),
+        extra_tables: Sequence[Table] = (),
     ) -> Report:
         """Write report.json, a self-contained report.html and CSV tables to `out_dir`."""
         if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "report.json").exists():
@@ -179,8 +185,10 @@ class Auditor:
         consistency = check_consistency(self.source, s, sample=sample, seed=seed)
         # Reorgs and gaps noticed by earlier audits of this deployment belong in the report too.
         notices = self.store.notices() if self.store is not None else outcome.notices
-        findings = find(s, consistency=consistency, notices=notices, window=window)
-        files = write_report(out_dir, s, findings, consistency, notices)
+        findings = sort_findings(
+            [*find(s, consistency=consistency, notices=notices, window=window), *extra_findings]
+        )
+        files = write_report(out_dir, s, findings, consistency, notices, extra_tables=extra_tables)
         return Report(files, s.block, s.digest(), consistency, counts(findings), outcome.notices)
 
     def report_pages(

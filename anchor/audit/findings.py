@@ -106,6 +106,17 @@ EXPLANATIONS: dict[str, str] = {
         "An event in the history contradicts the state built from the events before it. The contracts "
         "should never produce this; it points to a defect, a wrong node, or tampered data."
     ),
+    "checkpoint-disagrees": (
+        "A registry checkpoint published for the border posts' offline verification commits to a state "
+        "that the ledger does not hold at the checkpoint's block. If enough member parties' witnesses "
+        "co-signed it, offline verifiers may accept it: the witnesses who signed it vouched for a history "
+        "that is not the ledger's. The evidence is the signed checkpoint itself."
+    ),
+    "checkpoint-fork": (
+        "Two different registry checkpoints were published for the same number of registry events. The "
+        "registries have one history, so at most one of them is right; whoever signed the other vouched "
+        "for a forked history. The evidence is both signed checkpoints."
+    ),
     "consistency-mismatch": (
         "The state rebuilt from the history differs from what the registry contracts themselves "
         "report for the same block. One of the two accounts is wrong; the audit cannot vouch for the "
@@ -644,7 +655,12 @@ def find(
         *_governance(snapshot),
         *_admin_changes(snapshot),
     ]
-    return sorted(found, key=lambda f: (_RANK[f.severity], f.block, f.kind, f.subject))
+    return sort_findings(found)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then in chain order."""
+    return sorted(findings, key=lambda f: (_RANK[f.severity], f.block, f.kind, f.subject))
 
 
 def counts(findings: list[Finding]) -> dict[str, int]:
@@ -654,4 +670,4 @@ def counts(findings: list[Finding]) -> dict[str, int]:
     return out
 
 
-__all__ = ["CRITICAL", "EXPLANATIONS", "INFO", "WARNING", "Finding", "counts", "find"]
+__all__ = ["CRITICAL", "EXPLANATIONS", "INFO", "WARNING", "Finding", "counts", "find", "sort_findings"]

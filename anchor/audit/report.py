@@ -10,6 +10,7 @@ import csv
 import html
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from string import Template
@@ -233,9 +234,11 @@ def build_report(
     notices: list[Notice] | None = None,
     *,
     generated_at: int | None = None,
+    extra_tables: Sequence[Table] = (),
 ) -> dict[str, Any]:
-    """Everything report.json holds. `generated_at` (unix seconds) defaults to this computer's clock now."""
-    tables = build_tables(s, findings, consistency)
+    """Everything report.json holds. `generated_at` (unix seconds) defaults to this computer's clock now.
+    `extra_tables` come from checks made outside the replay (published registry checkpoints)."""
+    tables = [*build_tables(s, findings, consistency), *extra_tables]
     return {
         "reportVersion": REPORT_VERSION,
         "generatedAt": int(time.time()) if generated_at is None else generated_at,
@@ -266,10 +269,13 @@ def write_report(
     notices: list[Notice] | None = None,
     *,
     generated_at: int | None = None,
+    extra_tables: Sequence[Table] = (),
 ) -> ReportFiles:
     notices = notices or []
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = build_report(s, findings, consistency, notices, generated_at=generated_at)
+    data = build_report(
+        s, findings, consistency, notices, generated_at=generated_at, extra_tables=extra_tables
+    )
     json_path = out_dir / "report.json"
     json_path.write_text(json.dumps(data, indent=1, default=str) + "\n")
     tables = {name: Table(name, t["title"], t["columns"], t["rows"]) for name, t in data["tables"].items()}
@@ -323,7 +329,9 @@ def write_report(
             "stacked by the party that issued them.",
         )
         + _table(tables["batches"]),
-        lifecycle=_table(tables["documents"]) + _table(tables["endorsements"]),
+        lifecycle=_table(tables["documents"])
+        + _table(tables["endorsements"])
+        + "".join(_table(tables[t.name]) for t in extra_tables),
         method=_method_html(s, consistency, notices, data["digest"]),
         files="<ul>"
         + "".join(

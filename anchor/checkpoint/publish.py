@@ -36,7 +36,7 @@ def counted_cosigners(snapshot: Snapshot, signed: SignedCheckpoint) -> list[str]
 class Reviewed:
     signed: SignedCheckpoint
     matches_chain: bool  # this node's replay gives the same checkpoint at its block
-    cosigners: tuple[str, ...]
+    cosigners: tuple[str, ...]  # member parties whose witness co-signed (per this node's state then)
     threshold: int
     trust: TrustState
 
@@ -63,7 +63,9 @@ def review(
         mine = checkpointer.checkpoint
         matches = mine == cp
         threshold = max(1, min_witnesses if min_witnesses is not None else checkpointer.snapshot.threshold)
-        cosigners = tuple(counted_cosigners(checkpointer.snapshot, signed)) if matches else ()
+        # Counted against this node's state at the block, match or not: an auditor needs to know whether a
+        # checkpoint that disagrees with the chain carried enough signatures for verifiers to accept it.
+        cosigners = tuple(counted_cosigners(checkpointer.snapshot, signed))
         out.append(Reviewed(signed, matches, cosigners, threshold, checkpointer.trust if matches else {}))
     return out, checkpointer
 

@@ -15,7 +15,10 @@ from typing import Any
 import click
 
 from ..audit import AuditError, Auditor, AuditQueryError, AuditSource, CheckpointStore, ReplayOutcome
-from ..audit.findings import DEFAULT_WINDOW
+from ..audit.findings import DEFAULT_WINDOW, Finding
+from ..audit.tables import Table
+from ..checkpoint.audit import audit_checkpoints
+from ..checkpoint.witness import Published
 from ..config import home_dir
 from ..deploy import Manifest
 from ..errors import ConfigError
@@ -341,6 +344,22 @@ _window_option = click.option(
 )
 
 
+_checkpoints_option = click.option(
+    "--checkpoints",
+    "checkpoints_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Published registry checkpoints to recompute from the chain (default: HOME/checkpoints, if any).",
+)
+
+
+def _checkpoint_audit(ctx: Context, directory: Path | None) -> tuple[list[Finding], list[Table]]:
+    directory = directory or ctx.config.home / "checkpoints"
+    if not directory.is_dir():
+        return [], []
+    findings, table = audit_checkpoints(_source(ctx), Published(directory))
+    return findings, [table]
+
+
 @audit_group.command("check")
 @click.option(
     "--at-block", metavar="N", help="Block to check (number or 'latest'; default: head minus depth)."
@@ -348,15 +367,26 @@ _window_option = click.option(
 @_sample_option
 @_seed_option
 @_window_option
+@_checkpoints_option
 @json_option
 @pass_ctx
 def check_cmd(
-    ctx: Context, at_block: str | None, sample: int | None, seed: int | None, window: str, as_json: bool
+    ctx: Context,
+    at_block: str | None,
+    sample: int | None,
+    seed: int | None,
+    window: str,
+    checkpoints_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Compare the replay with the contracts' own views and list the findings. Exit 1 if anything is critical."""
+    """Compare the replay with the contracts' own views, recompute the published checkpoints, and list the
+    findings. Exit 1 if anything is critical."""
     window_s = _duration(window)
+    extra, _ = _checkpoint_audit(ctx, checkpoints_dir)
     try:
-        result = _auditor(ctx).check(at_block, sample=sample, seed=seed, window=window_s)
+        result = _auditor(ctx).check(
+            at_block, sample=sample, seed=seed, window=window_s, extra_findings=extra
+        )
     except AuditError as e:
         raise _usage(e, "--at-block") from None
     outcome, consistency, findings, s = (
@@ -401,6 +431,7 @@ def check_cmd(
 @_sample_option
 @_seed_option
 @_window_option
+@_checkpoints_option
 @json_option
 @pass_ctx
 def report_cmd(
@@ -410,12 +441,22 @@ def report_cmd(
     sample: int | None,
     seed: int | None,
     window: str,
+    checkpoints_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Write report.json, a self-contained report.html with charts, and CSV tables to --out."""
     window_s = _duration(window)
+    extra, tables = _checkpoint_audit(ctx, checkpoints_dir)
     try:
-        report = _auditor(ctx).report(out_dir, at_block, sample=sample, seed=seed, window=window_s)
+        report = _auditor(ctx).report(
+            out_dir,
+            at_block,
+            sample=sample,
+            seed=seed,
+            window=window_s,
+            extra_findings=extra,
+            extra_tables=tables,
+        )
     except AuditError as e:
         raise _usage(e, "--at-block") from None
     if as_json:
