@@ -49,7 +49,7 @@ def test_a_witnessed_checkpoint_that_disagrees_and_a_fork(world: World, tmp_path
     assert sorted(r[3] for r in table.rows) == ["NO", "yes"]
     # The report carries them: a finding each and the checkpoints table (HTML and CSV).
     out = tmp_path / "report"
-    report = Auditor(source).report(out, "latest", extra_findings=findings, extra_tables=[table])
+    report = Auditor(source, None, 0).report(out, "latest", extra_findings=findings, extra_tables=[table])
     assert report.finding_counts["critical"] >= 2
     data = json.loads((out / "report.json").read_text())
     assert data["tables"]["checkpoints"]["rows"]
