@@ -83,12 +83,13 @@ class MapProof:
 
 
 def _hash32(value: object) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise ValueError("a map proof hash is 64 hex digits")
     try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise ValueError("a map proof hash is 64 hex digits") from None
+        raw = bytes.fromhex(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32 or len(value) != 64:  # type: ignore[arg-type]
+        raise ValueError("a map proof hash is 64 hex digits")
+    return raw
 
 
 class SparseMap:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..audit.replay import empty_snapshot, replay
+from ..audit.events import EventDecoder
+from ..audit.replay import Fold, empty_snapshot, replay
 from ..audit.snapshot import Snapshot
 from ..audit.snapshot_codec import (
     SECTIONS,
@@ -106,19 +107,47 @@ class Checkpointer:
         self._anchored_topic = "0x" + source.document_abi.event("Anchored").topic.hex()
 
     def advance(self, to_block: int) -> Checkpoint:
-        """Replay up to `to_block` and return the checkpoint there (ReorgDuringReplay: start afresh)."""
+        """Replay up to `to_block` from the node and return the checkpoint there.
+
+        ReorgDuringReplay (from the audit's replay) leaves this checkpointer unusable: start afresh.
+        """
         touched: set[tuple[str, object]] = set()
-        log = self.log
-        anchored, doc_address = self._anchored_topic, self.source.document_address
+        s = replay(self.source, to_block, start=self.snapshot, on_log=self._on_log, touched=touched)
+        return self._checkpoint(s, touched)
 
-        def on_log(lg: dict[str, Any], time: int) -> None:
-            topics = lg["topics"]
-            if topics and topics[0] == anchored and lg["address"].lower() == doc_address:
-                key = ("0x" + topics[2][26:].lower(), bytes.fromhex(topics[1][2:]))
-                self.anchorings[key] = (log.size, int(lg["blockNumber"], 16), int(lg["logIndex"], 16))
-            log.append(event_leaf(lg, time))
+    def ingest(
+        self, logs: Iterable[tuple[dict[str, Any], int]], block: int, block_hash: str, block_time: int
+    ) -> Checkpoint:
+        """Fold raw registry logs (with their block times) the caller already holds, up to `block`.
 
-        s = replay(self.source, to_block, start=self.snapshot, on_log=on_log, touched=touched)
+        For logs read elsewhere (a benchmark's generated history, an archive); :meth:`advance` reads them
+        from the node and checks the chain did not change underneath.
+        """
+        touched: set[tuple[str, object]] = set()
+        fold = Fold(self.snapshot, touched)
+        decode = EventDecoder(self.source).decode
+        for lg, time in logs:
+            self._on_log(lg, time)
+            ev = decode(lg, time)
+            if ev is not None:
+                fold.apply(ev)
+        fold.finish()
+        s = self.snapshot
+        s.block, s.block_hash, s.block_time = block, block_hash, block_time
+        return self._checkpoint(s, touched)
+
+    def _on_log(self, lg: dict[str, Any], time: int) -> None:
+        topics = lg["topics"]
+        if (
+            topics
+            and topics[0] == self._anchored_topic
+            and lg["address"].lower() == self.source.document_address
+        ):
+            key = ("0x" + topics[2][26:].lower(), bytes.fromhex(topics[1][2:]))
+            self.anchorings[key] = (self.log.size, int(lg["blockNumber"], 16), int(lg["logIndex"], 16))
+        self.log.append(event_leaf(lg, time))
+
+    def _checkpoint(self, s: Snapshot, touched: set[tuple[str, object]]) -> Checkpoint:
         for section, key in touched:
             entry = self._entry(section, key)
             if entry is not None:
@@ -129,8 +158,8 @@ class Checkpointer:
             s.chain_id,
             s.trust_registry.lower(),
             s.document_registry.lower(),
-            log.size,
-            log.root(),
+            self.log.size,
+            self.log.root(),
             s.block,
             s.block_hash.lower(),
             s.block_time,
