@@ -11,7 +11,12 @@ from anchor.verify import CHECK_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "verification.md").read_text()
-SOURCES = [ROOT / "anchor" / "verify" / "checks.py", ROOT / "anchor" / "verify" / "verifier.py"]
+SOURCES = [
+    ROOT / "anchor" / "verify" / "checks.py",
+    ROOT / "anchor" / "verify" / "verifier.py",
+    ROOT / "anchor" / "verify" / "offline.py",
+]
+OFFLINE = "Offline verification: codes from the trust pack and the status proof"
 
 
 def _codes_in_source() -> set[str]:
@@ -30,6 +35,31 @@ def _codes_in_source() -> set[str]:
     return codes
 
 
+def _offline_codes() -> set[str]:
+    """The codes an offline verdict gives for its pack (verify_pack's `no(CODE, …)`) and its status proof
+    (OfflineVerifier's `self._without(…, CODE, …)`)."""
+    codes = set()
+    for path, fn, position in (
+        (ROOT / "anchor" / "checkpoint" / "pack.py", "no", 0),
+        (ROOT / "anchor" / "verify" / "offline.py", "_without", 3),
+    ):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == fn
+            ):
+                code = node.args[position] if len(node.args) > position else None
+                if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                    codes.add(code.value)
+    return codes
+
+
+def test_every_offline_code_is_documented_in_its_section() -> None:
+    codes = _offline_codes() | {"STATUS_PROOF_MISMATCH"}
+    assert len(codes) >= 9  # the walk found the calls
+    assert _documented()[OFFLINE] == codes
+
+
 def _documented() -> dict[str, set[str]]:
     """Section title -> the codes in its table."""
     sections: dict[str, set[str]] = {}
@@ -46,7 +76,8 @@ def _documented() -> dict[str, set[str]]:
 def test_every_code_the_checks_give_is_documented_and_nothing_else() -> None:
     in_source = _codes_in_source()
     assert len(in_source) > 35  # the walk found the Check(...) calls
-    documented = set().union(*_documented().values())
+    documented = set().union(*(codes for title, codes in _documented().items() if title != OFFLINE))
+    in_source -= _documented()[OFFLINE]
     assert documented == in_source, (sorted(in_source - documented), sorted(documented - in_source))
 
 
