@@ -1,4 +1,5 @@
-"""The verifier: one test per reason code, valid and invalid, each on anvil and on the embedded chain.
+"""The verifier: one test per reason code, valid and invalid, on anvil; the tests marked parity read each
+kind of chain data (calls at a block, headers, receipts, transactions, chain time) on the embedded chain too.
 
 Every verdict is checked whole: `expect` asserts the decision and the status and code of all eight
 checks, so a test also fails when a check that should be unaffected changes.
@@ -19,12 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from anchor._internal.jsonrpc import Web3Rpc
-from anchor.bundle import Bundle, BundleError, to_checksum_address
+from anchor.bundle import Bundle, to_checksum_address
 from anchor.cacert import ca_id
 from anchor.chain import connect
 from anchor.config import ChainConfig
 from anchor.doctypes import mask_of
-from anchor.errors import ConfigError
+from anchor.errors import BundleError, ConfigError
 from anchor.issuing.canonical import digest_bytes
 from anchor.issuing.leaf import Terms
 from anchor.reasons import reason_code
@@ -107,6 +108,7 @@ def sc(world: World, tmp_path: Path) -> Scenario:
 # ====================================================================== valid
 
 
+@pytest.mark.parity
 def test_valid_documents_get_a_full_valid_verdict(sc: Scenario, tmp_path: Path) -> None:
     verifier = sc.verifier()
     for doc, bundle in zip(sc.docs, sc.bundles, strict=True):
@@ -131,6 +133,7 @@ def test_valid_documents_get_a_full_valid_verdict(sc: Scenario, tmp_path: Path) 
     expect(verifier.verify(sc.docs[0], sc.bundles[0], "SG"), VALID)
 
 
+@pytest.mark.parity
 def test_verdict_states_the_block_it_read_and_serializes_as_documented(sc: Scenario) -> None:
     chain = sc.world.chain
     verifier = sc.verifier()
@@ -404,6 +407,7 @@ def test_bundle_misstating_the_anchoring_block_is_block_mismatch(sc: Scenario) -
     assert f"in block {bundle.anchor.block_number} " in v.check("anchored").message
 
 
+@pytest.mark.parity
 def test_bundle_naming_another_transaction_is_transaction_mismatch(sc: Scenario) -> None:
     bundle = sc.bundles[0]
     forged = tamper(bundle, anchor={"transaction_hash": flip_hex(bundle.anchor.transaction_hash)})
@@ -434,6 +438,7 @@ def test_bundle_naming_another_party_is_party_mismatch(sc: Scenario) -> None:
     assert "belongs to SG, not TH" in v.check("anchored").message
 
 
+@pytest.mark.parity
 def test_insufficient_confirmations_is_indeterminate_until_enough_blocks(sc: Scenario) -> None:
     chain = sc.world.chain
     bundle = sc.bundles[0]
@@ -487,6 +492,7 @@ def test_issuer_revoked_after_anchoring_leaves_documents_valid(sc: Scenario) -> 
 # ====================================================================== document status
 
 
+@pytest.mark.parity
 def test_revoked_document(sc: Scenario) -> None:
     sc.world.reg.documents.revoke_document(
         sc.world.sg, DocumentProof.of(sc.bundles[0]), reason_code("issued-in-error")
@@ -520,6 +526,7 @@ def test_superseded_document_names_its_successor(sc: Scenario) -> None:
     expect(sc.verify(amended, successor), VALID)
 
 
+@pytest.mark.parity
 def test_consumed_document_names_the_consumer(sc: Scenario) -> None:
     docs, bundles = sc.issue_permits(2, Terms(destination="TH"))
     sc.world.reg.documents.consume(sc.consumer("TH"), DocumentProof.of(bundles[1]), Opening.of(bundles[1]))
@@ -532,6 +539,7 @@ def test_consumed_document_names_the_consumer(sc: Scenario) -> None:
 # ====================================================================== terms (leaf v2)
 
 
+@pytest.mark.parity
 def test_terms_validity_period_at_chain_time(sc: Scenario) -> None:
     now = sc.world.now()
     docs, [later, current, expired] = (
@@ -668,6 +676,7 @@ def test_ca_revoked_after_anchoring_is_valid_with_a_warning(sc: Scenario) -> Non
     } in v.to_dict()["checks"]
 
 
+@pytest.mark.parity
 def test_backdated_ca_revocation_invalidates_only_later_documents(sc: Scenario) -> None:
     world = sc.world
     advance_time(world.chain, 100)

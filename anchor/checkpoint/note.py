@@ -82,7 +82,11 @@ class Checkpoint:
         if len(block) != 3 or block[0] != "block" or not re.fullmatch(r"0x[0-9a-f]{64}", block[2]):
             raise CheckpointError("checkpoint line 4 must be 'block <number> <0x block hash>'")
         time, trust, state = lines[4].split(" "), lines[5].split(" "), lines[6].split(" ")
-        if [time[0], trust[0], state[0]] != ["time", "trust", "state"] or len(time + trust + state) != 6:
+        if [time[0], trust[0], state[0]] != ["time", "trust", "state"] or {
+            len(time),
+            len(trust),
+            len(state),
+        } != {2}:
             raise CheckpointError("checkpoint lines 5-7 must be 'time <t>', 'trust <root>', 'state <root>'")
         checkpoint = cls(
             int(origin.group(1)),
@@ -171,7 +175,10 @@ class SignedCheckpoint:
             if not line:
                 continue
             m = _SIG_LINE.fullmatch(line)
-            payload = base64.b64decode(m.group(2), validate=False) if m else b""
+            try:
+                payload = base64.b64decode(m.group(2), validate=True) if m else b""
+            except binascii.Error:
+                payload = b""
             if m is None or len(payload) != 85:
                 raise CheckpointError(f"not a witness signature line: {line[:80]!r}")
             cosignatures.append(Cosignature(m.group(1), "0x" + payload[:20].hex(), payload[20:]))
