@@ -13,7 +13,7 @@ from anchor.bundle import Bundle
 from anchor.checkpoint.note import SignedCheckpoint, cosign
 from anchor.checkpoint.pack import Consistency, Pins, TrustPack
 from anchor.checkpoint.state import Checkpointer
-from anchor.checkpoint.status import make_status_proof
+from anchor.checkpoint.status import refreshed
 from anchor.verify.offline import OfflineVerifier
 from tests.issuing_helpers import Scenario
 
@@ -76,13 +76,7 @@ class OfflineKit:
         return pins
 
     def refresh(self, checkpointer: Checkpointer, bundle: Bundle) -> Bundle:
-        status = make_status_proof(
-            checkpointer,
-            bundle.anchor.issuer,
-            bytes.fromhex(bundle.batch.root[2:]),
-            bytes.fromhex(bundle.leaf.hash[2:]),
-        )
-        return Bundle.from_json(bundle.model_copy(update={"status": status}).to_json())
+        return Bundle.from_json(refreshed(checkpointer, bundle).to_json())
 
     def verifier(
         self, pack: TrustPack, pins: Pins, *, now: int | None = None, **kwargs: Any

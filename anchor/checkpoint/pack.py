@@ -158,18 +158,20 @@ class Pins:
     block_time: int = 0
 
     @classmethod
-    def of(cls, snapshot: Snapshot, checkpoint: Checkpoint) -> Pins:
-        """The pins a trusted view of `snapshot` (at `checkpoint`) gives: its member parties' witness keys."""
+    def of(cls, snapshot: Snapshot, checkpoint: Checkpoint, *, accepted: bool = True) -> Pins:
+        """The pins a trusted view of `snapshot` (at `checkpoint`) gives: its member parties' witness keys;
+        with `accepted`, `checkpoint` is also the one later packs must extend (else none is yet)."""
         return cls(
             checkpoint.chain_id,
             checkpoint.trust_registry,
             checkpoint.document_registry,
             snapshot.threshold,
             {pid: tuple(p.witnesses) for pid, p in sorted(snapshot.parties.items()) if p.member},
-            checkpoint.size,
-            checkpoint.root,
-            checkpoint.block,
-            checkpoint.block_time,
+            *(
+                (checkpoint.size, checkpoint.root, checkpoint.block, checkpoint.block_time)
+                if accepted
+                else ()
+            ),
         )
 
     def to_json(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..audit.snapshot_codec import batch_key, document_key
+from ..bundle import Bundle
 from ..errors import CheckpointError
 from .note import Checkpoint
 from .smt import MapProof, verify
@@ -86,6 +87,17 @@ def make_status_proof(checkpointer: Checkpointer, issuer: str, root: bytes, leaf
             "proof": [p.hex() for p in checkpointer.log.inclusion_proof(index, cp.size)],
         }
     return out
+
+
+def refreshed(checkpointer: Checkpointer, bundle: Bundle) -> Bundle:
+    """`bundle` carrying its status proof at the checkpointer's checkpoint (any earlier one replaced)."""
+    status = make_status_proof(
+        checkpointer,
+        bundle.anchor.issuer,
+        bytes.fromhex(bundle.batch.root[2:]),
+        bytes.fromhex(bundle.leaf.hash[2:]),
+    )
+    return bundle.model_copy(update={"status": status})
 
 
 def check_status_proof(

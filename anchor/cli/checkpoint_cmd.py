@@ -14,7 +14,7 @@ from ..checkpoint.note import Checkpoint
 from ..checkpoint.pack import Pins, TrustPack, verify_pack
 from ..checkpoint.publish import checkpointer_at, newest_pack, review
 from ..checkpoint.state import Checkpointer
-from ..checkpoint.status import make_status_proof
+from ..checkpoint.status import refreshed
 from ..checkpoint.witness import Published, WitnessLedger, witness
 from ..errors import ConfigError
 from ._common import Context, account_option, emit_json, json_option, pass_ctx, warn
@@ -271,14 +271,7 @@ def bundle_refresh(ctx: Context, bundles: tuple[Path, ...], pack_path: Path) -> 
     pack = TrustPack.load(pack_path)
     checkpointer = checkpointer_at(_source(ctx), pack.checkpoint)
     for path in bundles:
-        bundle = Bundle.load(path)
-        status = make_status_proof(
-            checkpointer,
-            bundle.anchor.issuer,
-            bytes.fromhex(bundle.batch.root[2:]),
-            bytes.fromhex(bundle.leaf.hash[2:]),
-        )
-        path.write_text(bundle.model_copy(update={"status": status}).to_json(), encoding="ascii")
+        path.write_text(refreshed(checkpointer, Bundle.load(path)).to_json(), encoding="ascii")
     click.echo(
         f"refreshed {len(bundles)} bundle{'s' if len(bundles) != 1 else ''} at the {_summary(pack.checkpoint)}"
     )

@@ -18,7 +18,7 @@ from ..bundle import Bundle
 from ..checkpoint.pack import Pins, verify_pack
 from ..checkpoint.publish import newest_pack
 from ..checkpoint.state import Checkpointer
-from ..checkpoint.status import make_status_proof
+from ..checkpoint.status import refreshed
 from ..checkpoint.witness import Published, WitnessLedger, witness
 from ..errors import TrustAnchorError
 from ..reasons import reason_code
@@ -111,19 +111,13 @@ def border_offline(s: Scenario) -> None:
     try:
         at = Checkpointer(source)
         at.advance(cp.block)
-        refreshed: dict[str, Bundle] = {}
-        for name, (_, bundle) in s.bundles.items():
-            status = make_status_proof(
-                at,
-                bundle.anchor.issuer,
-                bytes.fromhex(bundle.batch.root[2:]),
-                bytes.fromhex(bundle.leaf.hash[2:]),
-            )
-            refreshed[name] = bundle.model_copy(update={"status": status})
-            refreshed[name].save(s.ws.bundle_path(s.bundles[name][0]))
+        fresh: dict[str, Bundle] = {}
+        for name, (path, bundle) in s.bundles.items():
+            fresh[name] = refreshed(at, bundle)
+            fresh[name].save(s.ws.bundle_path(path))
     except TrustAnchorError as e:
         s._fail(title, "refreshed", e)
-    s._record(title, "every bundle carries its status proof", f"{len(refreshed)} bundles refreshed", True)
+    s._record(title, "every bundle carries its status proof", f"{len(fresh)} bundles refreshed", True)
     online: dict[str, Verdict] = {
         name: s.verifier.verify(path, bundle, "TH") for name, (path, bundle) in s.bundles.items()
     }
@@ -148,7 +142,7 @@ def border_offline(s: Scenario) -> None:
     # The border post's clock: the chain's, which the demo moved ahead of the wall clock.
     verifier = OfflineVerifier(pack, Pins.load(pins_path), s.manifest, max_age=24 * 3600, clock=lambda: later)
     for name, (path, _) in s.bundles.items():
-        v = verifier.verify(path, refreshed[name], "TH")
+        v = verifier.verify(path, fresh[name], "TH")
         want = online[name]
         ok = _codes(v) == _codes(want)
         s._record(
