@@ -113,18 +113,35 @@ class Chain:
     # ---------------------------------------------------------------- writes
 
     def fee_fields(self) -> dict[str, int]:
+        """The fee fields of a transaction sent now, by the configured gas price mode."""
+        if self.rpc is not None:
+            block, price = self.rpc.batch([("eth_getBlockByNumber", ["latest", False]), ("eth_gasPrice", [])])
+            return self._fees(_base_fee(block), int(price, 16))
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        return self._fees(None if base is None else int(base), int(self.w3.eth.gas_price))
+
+    def _fees(self, base_fee: int | None, gas_price: int) -> dict[str, int]:
+        """The one fee rule: legacy gas price where asked or where the chain has no base fee (auto),
+        otherwise EIP-1559 with twice the base fee as headroom for the next blocks plus the tip."""
         mode = self.config.gas_price_mode
-        latest = self.w3.eth.get_block("latest")
-        base = latest.get("baseFeePerGas")
-        if mode == "legacy" or (mode == "auto" and base is None):
-            return {"gasPrice": int(self.w3.eth.gas_price)}
-        if base is None:
+        if mode == "legacy" or (mode == "auto" and base_fee is None):
+            return {"gasPrice": gas_price}
+        if base_fee is None:
             raise ChainError("gas_price_mode = eip1559 but the chain has no base fee (use legacy)")
+        tip = self._priority_fee()
+        return {"maxFeePerGas": 2 * base_fee + tip, "maxPriorityFeePerGas": tip}
+
+    def _priority_fee(self) -> int:
+        # Not every node implements eth_maxPriorityFeePerGas; 1 gwei is the common default tip.
+        if self.rpc is not None:
+            try:
+                return int(self.rpc.call("eth_maxPriorityFeePerGas", []), 16)
+            except ChainError:
+                return 10**9
         try:
-            tip = int(self.w3.eth.max_priority_fee)
-        except Exception:
-            tip = 10**9
-        return {"maxFeePerGas": 2 * int(base) + tip, "maxPriorityFeePerGas": tip}
+            return int(self.w3.eth.max_priority_fee)
+        except Exception:  # web3 raises its provider's own errors
+            return 10**9
 
     def transact(
         self,
@@ -191,47 +208,13 @@ class Chain:
         }
         if to is not None:
             tx["to"] = call["to"]
-        base = (answers[1] or {}).get("baseFeePerGas")
-        mode = self.config.gas_price_mode
-        if mode == "legacy" or (mode == "auto" and base is None):
-            tx["gasPrice"] = int(answers[2], 16)
-        elif base is None:
-            raise ChainError("gas_price_mode = eip1559 but the chain has no base fee (use legacy)")
-        else:
-            try:
-                tip = int(rpc.call("eth_maxPriorityFeePerGas", []), 16)
-            except ChainError:
-                tip = 10**9
-            tx["maxFeePerGas"] = 2 * int(base, 16) + tip
-            tx["maxPriorityFeePerGas"] = tip
+        tx.update(self._fees(_base_fee(answers[1]), int(answers[2], 16)))
         signed = account.sign_transaction(tx)
         try:
             tx_hash = rpc.call("eth_sendRawTransaction", ["0x" + bytes(signed.raw_transaction).hex()])
         except ChainError as e:
             raise self._translate(e) from None
         return self.wait(str(tx_hash), confirmations=confirmations, timeout=timeout, tx={**call, "gas": gas})
-
-    def _receipt_rpc(self, rpc: JsonRpc, tx_hash: str, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        pause = 0.0
-        while True:
-            r = rpc.call("eth_getTransactionReceipt", [tx_hash])
-            if r is not None:
-                return {
-                    "status": int(r["status"], 16),
-                    "blockNumber": int(r["blockNumber"], 16),
-                    "blockHash": HexBytes(r["blockHash"]),
-                    "gasUsed": int(r["gasUsed"], 16),
-                    "contractAddress": r.get("contractAddress"),
-                    "logs": [
-                        {**log, "topics": [HexBytes(t) for t in log["topics"]], "data": HexBytes(log["data"])}
-                        for log in r["logs"]
-                    ],
-                }
-            if time.monotonic() > deadline:
-                raise ChainError(f"transaction {tx_hash} not mined within {timeout:.0f} s")
-            time.sleep(pause)
-            pause = min(0.05, pause * 2 or 0.002)
 
     def wait(
         self,
@@ -305,6 +288,11 @@ class Chain:
         if isinstance(e, ChainError):
             return e
         return ChainError(_short(e))
+
+
+def _base_fee(block: dict[str, Any] | None) -> int | None:
+    base = (block or {}).get("baseFeePerGas")
+    return None if base is None else int(base, 16)
 
 
 def _revert_data(e: Exception) -> bytes | None:

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from anchor._internal.jsonrpc import JsonRpc
-from anchor.audit import AuditSource, CheckpointError, CheckpointStore, find, replay, replay_incremental
+from anchor.audit import AuditSource, CheckpointStore, ResumePointError, find, replay, replay_incremental
 from anchor.audit.resume import audit_dir
 from tests.conftest import World, free_port, start_anvil
 from tests.registry_helpers import PERMIT, IssuerSetup, add_issuer, anchor_batch, bit
 from tests.test_audit_support import new_world
+
+pytestmark = pytest.mark.devchain("anvil_reorg, evm_snapshot/evm_revert on a node of its own")
 
 
 @pytest.fixture(scope="module")
@@ -145,13 +147,13 @@ def test_corrupt_or_edited_checkpoints_are_not_trusted(
     raw["snapshot"]["meta"]["registry"]["threshold"] = 99
     with gzip.open(cp.path, "wt") as f:
         json.dump(raw, f)
-    with pytest.raises(CheckpointError, match="digest"):
+    with pytest.raises(ResumePointError, match="digest"):
         store.load(cp)
     # A replay does not resume from it: it starts over and replaces it.
     outcome = replay_incremental(src, store, src.head())
     assert outcome.resumed_from is None and outcome.snapshot.threshold == 2
     cp.path.write_bytes(b"not gzip")
-    with pytest.raises(CheckpointError, match="unreadable"):
+    with pytest.raises(ResumePointError, match="unreadable"):
         store.load(cp)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,17 @@ from tests.test_audit_support import Scenario, scenario, world_on
 __all__ = ["scenario"]
 
 
-def test_fast_decoder_agrees_with_eth_abi_on_every_log(scenario: Scenario) -> None:
+def _eth_abi_event(inputs: tuple[dict[str, Any], ...], topics: list[bytes], data: bytes) -> list[Any]:
+    """The event's fields in ABI order as eth_abi alone decodes them (the reference for the codec)."""
+    from eth_abi import decode as abi_decode
+
+    plain = iter(abi_decode([p["type"] for p in inputs if not p.get("indexed")], data))
+    indexed = iter(topics[1:])
+    return [abi_decode([p["type"]], next(indexed))[0] if p.get("indexed") else next(plain) for p in inputs]
+
+
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
+def test_the_event_decoder_agrees_with_eth_abi_on_every_log(scenario: Scenario) -> None:
     src = scenario.source
     decoder = EventDecoder(src)
     logs = src.rpc.call(
@@ -53,10 +64,12 @@ def test_fast_decoder_agrees_with_eth_abi_on_every_log(scenario: Scenario) -> No
         ev = decoder.decode(lg, 0)
         assert ev is not None
         abi = src.trust_abi if lg["address"].lower() == src.trust_address else src.document_abi
-        ref = abi.events[bytes.fromhex(lg["topics"][0][2:])].decode(
-            [bytes.fromhex(t[2:]) for t in lg["topics"]], bytes.fromhex(lg["data"][2:])
+        ref = _eth_abi_event(
+            abi.events[bytes.fromhex(lg["topics"][0][2:])].inputs,
+            [bytes.fromhex(t[2:]) for t in lg["topics"]],
+            bytes.fromhex(lg["data"][2:]),
         )
-        for (name, mine), theirs in zip(decoder.named(ev).items(), ref.values(), strict=True):
+        for (name, mine), theirs in zip(decoder.named(ev).items(), ref, strict=True):
             if isinstance(theirs, bytes) and len(theirs) == 8:
                 theirs = party_str(theirs)
             elif isinstance(theirs, str):
@@ -64,6 +77,7 @@ def test_fast_decoder_agrees_with_eth_abi_on_every_log(scenario: Scenario) -> No
             assert mine == theirs, (ev.name, name)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_two_replays_and_a_resumed_one_have_the_same_digest(scenario: Scenario, tmp_path: Path) -> None:
     src, end = scenario.source, scenario.blocks["end"]
     first = replay(src, end).digest()
@@ -81,6 +95,7 @@ def test_two_replays_and_a_resumed_one_have_the_same_digest(scenario: Scenario, 
     assert replay(src, scenario.blocks["backdated"]).digest() != first
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_canonical_form_round_trips(scenario: Scenario) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     again = from_canonical(to_canonical(snap))
@@ -102,6 +117,7 @@ def test_canonical_form_round_trips(scenario: Scenario) -> None:
         "readmission",
     ],
 )
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_replay_matches_contract_views_at_historical_blocks(scenario: Scenario, label: str) -> None:
     snap = replay(scenario.source, scenario.blocks[label])
     report = check_consistency(scenario.source, snap)
@@ -110,6 +126,7 @@ def test_replay_matches_contract_views_at_historical_blocks(scenario: Scenario, 
     assert report.calls > 20
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_point_in_time_answers_match_the_contracts_time_queries(scenario: Scenario) -> None:
     """The snapshot at block B answers every "...At(T)" question exactly like the contracts at block B."""
     w, src = scenario.world, scenario.source
@@ -141,6 +158,7 @@ def test_point_in_time_answers_match_the_contracts_time_queries(scenario: Scenar
                 assert list(snap.document_state_at(issuer, root, leaf, when)) == list(chain_state)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_state_at_time_sees_backdated_changes_only_once_recorded(scenario: Scenario) -> None:
     src = scenario.source
     fp = "0x" + scenario.cas["SG2"].hex()
@@ -155,6 +173,7 @@ def test_state_at_time_sees_backdated_changes_only_once_recorded(scenario: Scena
     assert after["recognition"]["TH"]["SG"] == ["cites-permit"]
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_consistency_reports_a_tampered_snapshot(scenario: Scenario) -> None:
     src = scenario.source
     snap = replay(src, scenario.blocks["end"])
@@ -172,6 +191,7 @@ def test_consistency_reports_a_tampered_snapshot(scenario: Scenario) -> None:
     assert found[0].severity == "critical" and found[0].kind == "consistency-mismatch"
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_consistency_sample_is_reproducible_and_stated(scenario: Scenario) -> None:
     src = scenario.source
     snap = replay(src, scenario.blocks["end"])
@@ -186,6 +206,7 @@ def test_consistency_sample_is_reproducible_and_stated(scenario: Scenario) -> No
     assert limited.sampled and limited.document_entities_checked == 4
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_findings_explain_backdating_suspension_and_governance(scenario: Scenario) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     found = find(snap, window=3600)
@@ -240,6 +261,7 @@ def test_findings_explain_backdating_suspension_and_governance(scenario: Scenari
     )
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_fold_state_details(scenario: Scenario) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     w = scenario.world
@@ -322,6 +344,7 @@ def test_party_ids_are_lossless() -> None:
     assert party_raw("SG") == party_id("SG")
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_replay_refuses_bad_targets(scenario: Scenario) -> None:
     src = scenario.source
     with pytest.raises(AuditError, match="does not exist"):
@@ -337,6 +360,7 @@ def test_replay_refuses_bad_targets(scenario: Scenario) -> None:
         src.target_block(-1)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_source_refuses_the_wrong_chain_or_code(scenario: Scenario) -> None:
     m = scenario.world.reg.manifest
     wrong_chain = dataclasses.replace(m, chain_id=m.chain_id + 1)
@@ -349,6 +373,7 @@ def test_source_refuses_the_wrong_chain_or_code(scenario: Scenario) -> None:
         AuditSource(scenario.source.rpc, wrong_code).verify()
 
 
+@pytest.mark.parity
 def test_replay_on_both_backends(world: World) -> None:
     """The embedded chain's logs carry no block timestamp: headers are fetched instead."""
     issuer = add_issuer(world, world.sg, 5, bit(PERMIT))
@@ -376,7 +401,12 @@ def test_world_on_helper_deploys(anvil_url: str) -> None:
     assert snap.party_order == ["SG", "TH", "MY"] and snap.threshold == 2
 
 
-def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) -> None:
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
+def test_the_codec_matches_eth_abi_on_every_consistency_call(scenario: Scenario) -> None:
+    from eth_abi import decode as abi_decode
+    from eth_abi import encode as abi_encode
+
+    from anchor._internal.abi import _structured
     from anchor.audit.consistency import _Checks
 
     src = scenario.source
@@ -385,7 +415,7 @@ def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) 
     items = list(checks.trust_registry())
     items += [c for key in snap.batches for c in checks.batch(key)]
     items += [c for key in snap.known_documents() for c in checks.document(key)]
-    names = {fast.name for _, _, fast, _, _ in items}
+    names = {fn.name for _, _, fn, _, _ in items}
     assert {
         "batch",
         "caHistory",
@@ -401,11 +431,12 @@ def test_fast_abi_matches_eth_abi_on_every_consistency_call(scenario: Scenario) 
         "oneTimeDocTypes",
         "recognizesIssuerAt",
     } <= names
-    for _, _, fast, args, _ in items:
-        assert fast.encode(*args) == fast.fn.encode(*args), fast.name
-    answers = src.eth_calls([(to, fast.encode(*args)) for _, to, fast, args, _ in items], snap.block)
-    for (_, _, fast, _, _), raw in zip(items, answers, strict=True):
-        assert fast.decode(raw) == fast.fn.decode(raw), fast.name
+    for _, _, fn, args, _ in items:
+        assert fn.encode(*args) == fn.selector + abi_encode(fn.input_types, args), fn.name
+    answers = src.eth_calls([(to, fn.encode(*args)) for _, to, fn, args, _ in items], snap.block)
+    for (_, _, fn, _, _), raw in zip(items, answers, strict=True):
+        ref = [_structured(p, v) for p, v in zip(fn.outputs, abi_decode(fn.output_types, raw), strict=True)]
+        assert fn.decode(raw) == (ref[0] if len(ref) == 1 else tuple(ref)), fn.name
 
 
 def test_durations_read_like_plain_language() -> None:
@@ -420,6 +451,7 @@ def test_durations_read_like_plain_language() -> None:
     assert human_seconds(9_000) == "about 2.5 hours"
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_observations_survive_the_canonical_round_trip(scenario: Scenario) -> None:
     """Several observations of one event (here two contradictions) keep distinct canonical keys."""
     from anchor.audit import Fold
@@ -447,6 +479,7 @@ def test_observations_survive_the_canonical_round_trip(scenario: Scenario) -> No
     assert "replay counts" in found[0].title
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_recognition_changes_the_contract_refuses_are_reported(scenario: Scenario) -> None:
     """_setRecognition and _expel's rules, checked on forged events: a change before an admission or for
     a party that is not a member, and a removal that leaves a recognition to or from the party standing."""
@@ -478,6 +511,7 @@ def test_recognition_changes_the_contract_refuses_are_reported(scenario: Scenari
     assert all(o.kind == "event-inconsistency" for o in snap.observations)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario) -> None:
     """The contract refuses it, so the history cannot show one: fold a forged event to see the finding."""
     from anchor.audit import Fold
@@ -498,6 +532,7 @@ def test_a_consumption_without_recognition_would_be_reported(scenario: Scenario)
     assert finding.subject == f"{issuer}/0x{batch.root.hex()}/0x{batch.leaf(3).hex()}"
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_admins_at_a_time_match_the_contract_at_the_last_block_of_that_time(scenario: Scenario) -> None:
     src, end = scenario.source, scenario.blocks["end"]
     snap = replay(src, end)

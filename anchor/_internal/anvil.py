@@ -1,4 +1,4 @@
-"""Run anvil from node_modules: the configured local chain (`up`/`down`) and throwaway nodes (`LocalNode`).
+"""Run anvil (anvil_binary finds it): the configured local chain (`up`/`down`) and throwaway nodes (`LocalNode`).
 
 Anvil keeps the last 500 block states in memory and writes older ones as JSON files to a cache
 directory (by default `~/.foundry/anvil/tmp/<random>`), which it never deletes, not even on SIGTERM.
@@ -27,15 +27,15 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import REPO_ROOT, Config
+from ..config import Config
 from ..errors import ChainError
+from .anvil_binary import find_anvil
+from .jsonrpc import JsonRpc
 
-ANVIL = REPO_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 ANVIL_DEFAULT_PORT = 8545
 
 
@@ -78,13 +78,12 @@ class NodeStatus:
 
 
 def rpc(url: str, method: str, params: list[object] | None = None, timeout: float = 2.0) -> object:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        answer = json.loads(resp.read())
-    if "error" in answer:
-        raise ChainError(f"{method}: {answer['error'].get('message')}")
-    return answer["result"]
+    """One request on a connection of its own (probes, test and tool helpers; not for hot paths)."""
+    client = JsonRpc(url, timeout=timeout)
+    try:
+        return client.call(method, list(params or []))
+    finally:
+        client.close()
 
 
 def _paths(cfg: Config) -> tuple[Path, Path, Path]:
@@ -384,8 +383,7 @@ def up(cfg: Config, timeout: float = 15.0) -> NodeStatus:
 def _start(registry: Path, cfg: Config) -> tuple[subprocess.Popen[bytes], Path]:
     """Spawn this home's anvil and record it (the registry is locked and the port is free of nodes)."""
     c = cfg.chain
-    if not ANVIL.exists():
-        raise ChainError(f"anvil not found at {ANVIL}: run the setup (npm ci) first")
+    anvil = find_anvil()
     if (other := _own_pid(cfg)) is not None:
         port = _anvil_port(_cmdline(other) or [])
         raise ChainError(
@@ -402,7 +400,7 @@ def _start(registry: Path, cfg: Config) -> tuple[subprocess.Popen[bytes], Path]:
     # No node of this home runs, so whatever is there was left by a killed node.
     shutil.rmtree(_cache_dir(cfg), ignore_errors=True)
     args = [
-        str(ANVIL),
+        str(anvil),
         "--host", c.host,
         "--port", str(c.port),
         "--chain-id", str(c.chain_id),
@@ -508,14 +506,13 @@ class LocalNode:
     def start(self) -> LocalNode:
         if self.proc is not None:
             raise ChainError(f"the node at {self.url} is already running")
-        if not ANVIL.exists():
-            raise ChainError(f"anvil not found at {ANVIL}: run the setup (npm ci) first")
+        anvil = find_anvil()
         # Otherwise the node already listening there would answer for the one that failed to bind.
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise ChainError(f"port {self.port} is already in use")
         self.cache = Path(tempfile.mkdtemp(prefix="trustanchor-anvil-"))
-        args = [str(ANVIL), "--port", str(self.port), "--silent", "--cache-path", str(self.cache), *self.args]
+        args = [str(anvil), "--port", str(self.port), "--silent", "--cache-path", str(self.cache), *self.args]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_ready(self.url, self.proc, self.timeout)
