@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import decode as abi_decode
-
+from .._internal.abi import AbiDecodeError
+from .._internal.abi import decode as abi_decode
 from ..issuing.leaf import leaf_of_opening
 from .source import CALL_BATCH, AuditSource
 
@@ -68,7 +68,11 @@ def check_uses(
             )
             if fn is None:
                 continue
-            proof, terms = abi_decode(list(fn.input_types), data[4:])[:2]
+            try:
+                proof, terms = abi_decode(fn.input_types, data[4:])[:2]
+            except AbiDecodeError:
+                problems.append(UseProblem(tx, b"", "its call data is not a consume or endorse call"))
+                continue
             issuer, root, leaf = proof[0].lower(), bytes(proof[1]), bytes(proof[2])
             checked += 1
             doc_type = doc_types.get((issuer, root))
