@@ -26,8 +26,7 @@ from anchor.audit import (
 )
 from anchor.errors import DeploymentError
 
-from .gateway import ChainGateway
-from .lifecycle import chain_call
+from .ledger import ChainGateway, chain_call
 from .problems import ApiError
 
 T = TypeVar("T")

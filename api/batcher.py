@@ -19,6 +19,10 @@ way that is not a plain extension; a batch whose block is gone goes back to 'sen
 again or resubmitted), and its bundles, rendered from the batch row, follow.
 
 The first loop after start-up runs the same steps over whatever a crash left behind: that is recovery.
+
+The backlog (`Backlog`) counts documents accepted and not yet anchored (nor failed) in memory: intake
+checks it on every submission, so it must not cost a COUNT(*) over the pending rows; the batcher
+re-reads the true value from the store now and then, so any drift heals.
 """
 
 from __future__ import annotations
@@ -32,22 +36,43 @@ from dataclasses import dataclass
 from typing import IO
 
 from anchor.deploy import party_id
-from anchor.errors import ChainError, ChainUnavailable, ConfigError, TrustAnchorError
+from anchor.errors import ChainError, ChainUnavailable, ConfigError
 from anchor.issuing.batch import SignedBatch
 from anchor.issuing.leaf import Terms
 
-from .backlog import Backlog
-from .batch_store import BatchRow, BatchStore
-from .crash import CrashPoints
-from .db import Database
-from .doc_store import DocumentStore
-from .gateway import ChainGateway
 from .identities import AccountLocks, Identities, IssuerIdentity
+from .ledger import Anchoring, ChainGateway, SendResult, TxSender
 from .settings import ServiceSettings
-from .txsender import Anchoring, SendResult, TxSender
+from .store import BatchRow, BatchStore, CrashPoints, Database, DocumentStore
 
 log = logging.getLogger("trustanchor.api.batcher")
 MAX_ATTEMPTS = 8
+
+
+class Backlog:
+    def __init__(self, limit: int, value: int = 0) -> None:
+        self.limit = limit
+        self._value = value
+        self._lock = threading.Lock()
+
+    @property
+    def value(self) -> int:
+        return self._value
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self._value += n
+
+    def sub(self, n: int) -> None:
+        with self._lock:
+            self._value = max(0, self._value - n)
+
+    def set(self, n: int) -> None:
+        with self._lock:
+            self._value = n
+
+    def room(self) -> int:
+        return max(0, self.limit - self._value)
 
 
 @dataclass
@@ -424,6 +449,3 @@ class Batcher:
             )
             self.batches.mark_unanchored(b.id)
             self.backlog.add(b.size)
-
-
-__all__ = ["Batcher", "BatcherStatus", "TrustAnchorError"]

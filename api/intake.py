@@ -6,27 +6,22 @@ cannot read is refused with 422 naming it, and a request is accepted whole or no
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from anchor import profiles
-from anchor.doctypes import names_of, type_id, type_name
-from anchor.errors import ChainError, ConfigError, DocumentError
+from anchor.doctypes import names_of, type_name
+from anchor.errors import ChainError, DocumentError
 from anchor.issuing.batch import terms_problem
 from anchor.issuing.canonical import digest_bytes, media_type_for
 from anchor.issuing.leaf import NO_TERMS, LeafError, Terms
 from anchor.registry import Registries
 
-from .backlog import Backlog
-from .batcher import Batcher
-from .crash import CrashPoints
-from .doc_store import DocumentStore, NewDocument
+from .batcher import Backlog, Batcher
 from .identities import Identities
-from .models.issuing import TermsSubmission
 from .problems import ApiError
 from .settings import ServiceSettings
+from .store import CrashPoints, DocumentStore, NewDocument
 
 
 @dataclass(frozen=True)
@@ -40,25 +35,6 @@ class RawDocument:
     media_type_field: str
     terms: Terms = NO_TERMS  # given with the request: over what the type's profile reads
     terms_field: str = "terms"
-
-
-def decode_base64(text: str, field: str, limit: int) -> bytes:
-    if len(text) > (limit + 2) // 3 * 4 + 4:
-        raise ApiError(413, "DOCUMENT_TOO_LARGE", f"larger than the limit of {limit} bytes", field=field)
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(422, "INVALID_BASE64", "not standard base64", field=field) from None
-    if len(data) > limit:
-        raise ApiError(413, "DOCUMENT_TOO_LARGE", f"larger than the limit of {limit} bytes", field=field)
-    return data
-
-
-def parse_doc_type(text: str, field: str = "documentType") -> int:
-    try:
-        return type_id(text)
-    except ConfigError as e:
-        raise ApiError(422, "UNKNOWN_DOCUMENT_TYPE", str(e), field=field) from None
 
 
 class IntakeService:
@@ -134,30 +110,6 @@ class IntakeService:
         self.backlog.add(sum(1 for _, new in accepted if new))
         self.batcher.notify()
         return [i for i, _ in accepted]
-
-
-def parse_terms(t: TermsSubmission | None, field: str) -> Terms:
-    """A request's terms (TermsSubmission) as leaf terms; one-line 422 naming the field otherwise."""
-    from anchor.inputs import parse_time
-
-    if t is None:
-        return NO_TERMS
-    try:
-        return Terms(
-            destination=(t.destination or "").strip().upper(),
-            valid_from=_time(t.validFrom, parse_time),
-            valid_until=_time(t.validUntil, parse_time),
-            quantity=t.quantity or 0,
-            unit=t.unit or "",
-        )
-    except (ConfigError, LeafError) as e:
-        raise ApiError(422, "INVALID_TERMS", str(e), field=field) from None
-
-
-def _time(value: int | str | None, parse: Callable[[str], int | None]) -> int:
-    if value is None:
-        return 0
-    return parse(str(value)) or 0
 
 
 @dataclass(frozen=True)

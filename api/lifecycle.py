@@ -6,51 +6,17 @@ never races the batcher for a nonce. A revert comes back as 409 with the contrac
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable
-from typing import TypeVar
-
-from eth_abi.exceptions import DecodingError
 
 from anchor.bundle import Bundle
 from anchor.chain import Receipt
-from anchor.errors import ChainError, ChainUnavailable, ConfigError, ContractRevert
 from anchor.registry import DocumentProof, Opening
 
-from .batch_store import BatchStore
 from .bundles import leaf_of
-from .doc_store import DocumentRow, DocumentStore
-from .gateway import ChainGateway
 from .identities import AccountLocks, Identities, IssuerIdentity
+from .ledger import ChainGateway, chain_call
 from .problems import ApiError
-
-T = TypeVar("T")
-
-
-def snake(name: str) -> str:
-    """RootAlreadyAnchored -> ROOT_ALREADY_ANCHORED: a contract error as a stable API code."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
-
-
-def chain_call(fn: Callable[[], T]) -> T:
-    """Run a chain operation; translate its failures into problem responses."""
-    try:
-        return fn()
-    except ContractRevert as e:
-        raise ApiError(
-            409, snake(e.error) if e.error else "TRANSACTION_REVERTED", f"the registry refused: {e}"
-        ) from None
-    except ChainUnavailable as e:
-        raise ApiError(503, "CHAIN_UNAVAILABLE", str(e), headers={"Retry-After": "5"}) from None
-    except ChainError as e:
-        raise ApiError(502, "CHAIN_ERROR", str(e)) from None
-    except ConfigError as e:
-        raise ApiError(503, "SERVICE_NOT_READY", str(e), headers={"Retry-After": "5"}) from None
-    except DecodingError:
-        raise ApiError(
-            502, "CHAIN_ERROR", "the node gave an answer the registry client cannot decode"
-        ) from None
+from .store import BatchStore, DocumentRow, DocumentStore
 
 
 class LifecycleService:

@@ -15,10 +15,9 @@ from anchor.errors import TrustAnchorError
 from anchor.issuing.batch import check_signer_chain
 from anchor.registry import Role
 
-from .backlog import Backlog
-from .batcher import Batcher
-from .gateway import ChainGateway
+from .batcher import Backlog, Batcher
 from .identities import Identities
+from .ledger import ChainGateway, node_rpc
 
 _CODE_CHECK_TTL = 30.0
 
@@ -207,14 +206,16 @@ class Readiness:
         if chain is None:
             return {"ok": False, "accounts": [], "detail": "chain unreachable: balances not read"}
         try:
-            price = int(chain.w3.eth.gas_price)
-            need = self.gas_limit * price * 10
-            rows = []
-            for address in accounts:
-                balance = int(chain.w3.eth.get_balance(address))
-                rows.append({"account": address, "balanceWei": str(balance), "funded": balance >= need})
-        except Exception as e:
-            return {"ok": False, "accounts": [], "detail": f"balances not read: {type(e).__name__}"}
+            answers = node_rpc(chain).batch(
+                [("eth_gasPrice", []), *(("eth_getBalance", [a, "latest"]) for a in accounts)]
+            )
+        except TrustAnchorError as e:
+            return {"ok": False, "accounts": [], "detail": f"balances not read: {e}"}
+        need = self.gas_limit * int(answers[0], 16) * 10
+        rows = []
+        for address, answer in zip(accounts, answers[1:], strict=True):
+            balance = int(answer, 16)
+            rows.append({"account": address, "balanceWei": str(balance), "funded": balance >= need})
         ok = all(r["funded"] for r in rows)
         detail = (
             "every account can pay for at least 10 transactions" if ok else "an account is short of funds"

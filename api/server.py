@@ -24,10 +24,9 @@ import uvicorn
 from anchor.errors import ConfigError
 
 from .app import create_app
-from .corking import CorkedHTTPProtocol
-from .crash import CrashPoints
 from .services import build_services
 from .settings import ServiceSettings
+from .store import CrashPoints
 
 WORKER_SETTINGS_ENV = "TRUSTANCHOR_API_WORKER_SETTINGS"
 log = logging.getLogger("trustanchor.api")
@@ -73,7 +72,6 @@ def _config(settings: ServiceSettings, app: Any, log_level: str) -> uvicorn.Conf
         proxy_headers=False,
         timeout_graceful_shutdown=5,
         lifespan="on",
-        http=CorkedHTTPProtocol,
     )
 
 

@@ -5,28 +5,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from anchor.config import ChainConfig, load_config
 from anchor.errors import ConfigError
 from anchor.verify import load_ca_directory
 
-from .apikeys import ApiKeys
 from .audits import AuditService
-from .backlog import Backlog
-from .batch_store import BatchStore
-from .batcher import Batcher
-from .bundle_parse import BundleParser
-from .crash import CrashPoints
-from .db import Database
-from .doc_store import DocumentStore
-from .doc_views import DocumentViews
-from .gateway import ChainGateway
+from .auth import ApiKeys
+from .batcher import Backlog, Batcher
+from .bundles import BundleParser, DocumentViews
 from .identities import AccountLocks, Identities, load_identities
 from .intake import IntakeService, registry_policy
+from .ledger import ChainGateway
 from .lifecycle import LifecycleService
 from .readiness import Readiness
 from .registry_reads import RegistryReads
 from .settings import ServiceSettings
+from .store import BatchStore, CrashPoints, Database, DocumentStore
 from .verification import VerificationService
 
 log = logging.getLogger("trustanchor.api")
@@ -62,6 +60,14 @@ class Services:
         self.batcher.stop()
         self.verification.close()
         self.db.close()
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def chain_settings(settings: ServiceSettings) -> tuple[ChainConfig, Path]:

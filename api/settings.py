@@ -1,9 +1,11 @@
 """The service's own settings (pydantic-settings): env TRUSTANCHOR_API_*, an optional TOML file, overrides.
 
 Nothing is read at import time: `load_settings()` builds them when the service starts. Precedence is
-explicit overrides (CLI options) > environment > TOML file > defaults. Paths in the TOML file are
-relative to the file's directory. Secrets (key-file and PKCS#12 passwords) are `SecretStr`, so they never
-show up in a repr or a log line.
+explicit overrides (CLI options) > environment > TOML file > defaults. The TOML file is named by the
+`config` setting (argument, or env TRUSTANCHOR_API_CONFIG) and read by pydantic-settings' TOML source;
+its keys are at the top level or under [service], and relative paths in it are relative to the file's
+directory. Secrets (key-file and PKCS#12 passwords) are `SecretStr`, so they never show up in a repr or
+a log line.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from anchor.config import home_dir
 from anchor.deploy import party_id
@@ -59,6 +66,7 @@ class PartyConfig(BaseModel):
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRUSTANCHOR_API_", extra="forbid", frozen=True)
 
+    config: Path | None = None  # the TOML file these settings were read from (env TRUSTANCHOR_API_CONFIG)
     home: Path = Field(default_factory=home_dir)
     chain_config: Path | None = None  # the chain TOML (anchor.config); default TRUSTANCHOR_CONFIG / local
     manifest: Path | None = None  # default: HOME/deployments/NAME.json
@@ -85,8 +93,8 @@ class ServiceSettings(BaseSettings):
     max_wait_seconds: float = Field(default=60.0, ge=0)
 
     public_verification: bool = False  # verification and registry reads without an API key
-    verify_fast_path: bool = True  # serve POST /v1/verify from ASGI directly (see api/fastpath.py)
-    access_log: bool = True  # one line per request: method, path, status, ms, key id (api/access_log.py)
+    verify_fast_path: bool = True  # serve POST /v1/verify from ASGI directly (see api/middleware.py)
+    access_log: bool = True  # one line per request: method, path, status, ms, key id (api/middleware.py)
     ca_dir: Path | None = None  # extra CA certificates (*.pem) for verification
     profiles: Path | None = None  # term profiles (default: the library's anchor/profiles/default.toml)
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
@@ -101,7 +109,14 @@ class ServiceSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _FileSource(settings_cls, _FILE_DATA.get(settings_cls, {})))
+        assert isinstance(init_settings, InitSettingsSource)
+        named = init_settings.init_kwargs.get("config") or os.environ.get(CONFIG_ENV)
+        if not named:
+            return (init_settings, env_settings)
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"service config file not found: {path}")
+        return (init_settings, env_settings, _ServiceToml(settings_cls, path))
 
     @property
     def db_path(self) -> Path:
@@ -119,32 +134,24 @@ class ServiceSettings(BaseSettings):
         return json.dumps(data)
 
 
-_FILE_DATA: dict[type[BaseSettings], dict[str, Any]] = {}
+class _ServiceToml(TomlConfigSettingsSource):
+    """The file's keys (top level or under [service]); relative paths resolved against its directory."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        self._path = path
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            raw = super()._read_file(file_path)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{self._path}: invalid TOML: {e}") from None
+        return _resolved(raw, file_path.resolve().parent)
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The TOML file's keys (top level or under [service]); relative paths resolved against its directory."""
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"service config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+def _resolved(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     data = dict(raw.get("service", {}))
     data.update({k: v for k, v in raw.items() if k != "service"})
-    base = path.resolve().parent
     for key in _PATH_KEYS:
         if isinstance(data.get(key), str):
             data[key] = str(base / data[key])
@@ -168,20 +175,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> ServiceSettings:
     """Settings from overrides, the environment and the TOML file (argument or TRUSTANCHOR_API_CONFIG)."""
-    from pydantic import ValidationError
-
-    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
-    data = read_config_file(path) if path else {}
-
-    class _Loaded(ServiceSettings):
-        pass
-
-    _FILE_DATA[_Loaded] = data
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if config_file is not None:
+        given["config"] = config_file
     try:
-        return _Loaded(**{k: v for k, v in overrides.items() if v is not None})
+        return ServiceSettings(**given)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"service settings: {where}: {first['msg']}") from None
-    finally:
-        _FILE_DATA.pop(_Loaded, None)

@@ -261,7 +261,7 @@ def main() -> int:
         run_attackers(host, int(port), int(attackers), int(size), float(seconds), int(max_posts))
         return 0
 
-    from api.apikeys import Role
+    from api.auth import Role
     from scripts.bench_api import rss
     from tests.api_helpers import Anvil, make_env, permit, start_serve
     from tests.conftest import free_port

@@ -37,9 +37,9 @@ from anchor.deploy import Manifest, deploy
 from anchor.doctypes import ALL_TYPES_MASK
 from anchor.pki import PkiPaths, init_pki, load_ca
 from anchor.registry import Registries, TrustRegistryClient
-from api.apikeys import ApiKeys, Role
-from api.db import Database
+from api.auth import ApiKeys, Role
 from api.settings import ServiceSettings, load_settings
+from api.store import Database
 from tests.conftest import MNEMONIC, free_port
 
 with warnings.catch_warnings():  # starlette suggests httpx2, which is not a dependency here
@@ -268,7 +268,7 @@ def wait_anchored(client: httpx.Client, ids: list[int], timeout: float = 30) -> 
 
 def anchored_roots(url: str, registry: str) -> list[str]:
     """Roots of every Anchored event on the registry (one per anchoring transaction's root)."""
-    from api.txsender import ANCHORED_TOPIC
+    from api.ledger import ANCHORED_TOPIC
 
     logs = rpc(url, "eth_getLogs", [{"address": registry, "fromBlock": "0x0", "topics": [ANCHORED_TOPIC]}])
     assert isinstance(logs, list)

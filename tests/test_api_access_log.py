@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, make_env, start_serve
 
 

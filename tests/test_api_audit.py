@@ -20,9 +20,9 @@ from anchor.doctypes import mask_of
 from anchor.pki import init_pki
 from anchor.registry import Registries
 from api import create_app
-from api.apikeys import Role
 from api.audits import AuditService
-from api.gateway import ChainGateway
+from api.auth import Role
+from api.ledger import ChainGateway
 from api.problems import ApiError
 from tests.api_helpers import ApiEnv, TestClient, make_env, permit, register_root_ca, submission
 from tests.conftest import MNEMONIC, advance_time, free_port
@@ -70,6 +70,7 @@ def get(client: TestClient, env: ApiEnv, path: str, role: Role = Role.AUDITOR) -
     return r
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_replay_and_check_agree_with_the_library(
     client: TestClient, env: ApiEnv, history: dict[str, Any]
 ) -> None:
@@ -88,6 +89,7 @@ def test_replay_and_check_agree_with_the_library(
     assert not [f for f in checked["findings"] if f["kind"].startswith("ca-")]
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_state_at_a_block_and_at_a_time(client: TestClient, env: ApiEnv, history: dict[str, Any]) -> None:
     before = get(client, env, f"/v1/audit/state?block={history['before']}").json()
     assert [p["party"] for p in before["parties"]] == ["SG", "TH", "MY"]
@@ -101,6 +103,7 @@ def test_state_at_a_block_and_at_a_time(client: TestClient, env: ApiEnv, history
     assert history["fingerprint"] not in [c["fingerprint"] for c in at_time["cas"]]
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_diff_names_what_changed(client: TestClient, env: ApiEnv, history: dict[str, Any]) -> None:
     body = get(client, env, f"/v1/audit/diff?from={history['before']}&to={history['after']}").json()
     assert body["from"]["block"] == history["before"] and body["to"]["block"] == history["after"]
@@ -109,6 +112,7 @@ def test_diff_names_what_changed(client: TestClient, env: ApiEnv, history: dict[
     assert any(history["fingerprint"][2:] in key for key in added)
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_report_page_data_and_tables(client: TestClient, env: ApiEnv, history: dict[str, Any]) -> None:
     block = history["after"]
     page = get(client, env, f"/v1/audit/report?block={block}")
@@ -144,6 +148,7 @@ def test_report_page_data_and_tables(client: TestClient, env: ApiEnv, history: d
         ("/v1/audit/replay?block=0", 422, "INVALID_BLOCK", "query.block"),
     ],
 )
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_bad_questions(
     client: TestClient, env: ApiEnv, history: dict[str, Any], path: str, status: int, code: str, field: str
 ) -> None:
@@ -181,6 +186,7 @@ def test_check_and_report_routes_take_the_same_parameters(client: TestClient) ->
         assert names == {"block", "sample", "seed", "window"}, path
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_the_earliest_auditable_block_is_the_one_where_both_registries_exist(
     client: TestClient, env: ApiEnv, history: dict[str, Any]
 ) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from anchor.cli.main import main
 from api import create_app
-from api.apikeys import ApiKeys, Role
-from api.db import Database
+from api.auth import ApiKeys, Role
+from api.store import Database
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit, submission
 
 ALL = set(Role)

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import Anvil, ApiEnv, TestClient, b64, make_env, permit, submission, wait_anchored
 from tests.conftest import free_port
+
+pytestmark = pytest.mark.devchain("evm_snapshot/evm_revert, anvil_reorg on a node of its own")
 
 
 @pytest.fixture

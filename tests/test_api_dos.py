@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, Served, make_env, permit, start_serve
 
 HUGE = 60 * 1000 * 1000  # what the attacker announces or streams

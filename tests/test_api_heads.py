@@ -4,13 +4,15 @@ request, yet none takes an answer to a request sent before it arrived."""
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
 import time
 
 import pytest
 
 from anchor._internal.anvil import rpc
 from anchor.errors import ChainUnavailable
-from api.heads import HeadRequests
+from api.ledger import HeadRequests
 from tests.conftest import free_port
 
 
@@ -36,6 +38,7 @@ def test_concurrent_arrivals_share_one_request(anvil_url: str) -> None:
     asyncio.run(run())
 
 
+@pytest.mark.devchain("evm_mine")
 def test_an_arrival_after_a_request_was_sent_waits_for_a_newer_one(anvil_url: str) -> None:
     async def run() -> None:
         heads = HeadRequests(anvil_url)
@@ -63,3 +66,38 @@ def test_no_node_is_chain_unavailable() -> None:
             heads.close()
 
     asyncio.run(run())
+
+
+class _Oversized(http.server.BaseHTTPRequestHandler):
+    """A "node" whose every answer is 1 MiB of JSON-looking padding."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = b'{"jsonrpc":"2.0","id":1,"result":"' + b"0" * (1024 * 1024) + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_oversized_answer_is_chain_unavailable() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Oversized)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def run() -> None:
+        heads = HeadRequests(f"http://127.0.0.1:{server.server_address[1]}", max_answer_bytes=64 * 1024)
+        try:
+            with pytest.raises(ChainUnavailable, match="more than 65,536 bytes"):
+                await heads.head(time.monotonic())
+        finally:
+            heads.close()
+
+    try:
+        asyncio.run(run())
+    finally:
+        server.shutdown()
+        server.server_close()

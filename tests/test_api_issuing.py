@@ -13,7 +13,7 @@ import pytest
 from anchor.bundle import Bundle
 from anchor.issuing.canonical import digest_bytes
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit, submission
 
 SG_ISSUER = (Role.ISSUER, "SG")
@@ -204,8 +204,8 @@ def test_documents_of_a_party_without_issuer_are_refused(client: TestClient, env
 
 
 def _key(db_path: Path, role: Role, party: str) -> str:
-    from api.apikeys import ApiKeys
-    from api.db import Database
+    from api.auth import ApiKeys
+    from api.store import Database
 
     db = Database(db_path)
     try:

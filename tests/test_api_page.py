@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import REPO, ApiEnv, make_env, permit, submission
 from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium, served
 

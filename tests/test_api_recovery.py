@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import (
     Anvil,
     ApiEnv,
@@ -138,6 +138,7 @@ def test_kill_during_anchoring_recovers(env: ApiEnv, point: str, persisted: str 
         assert after[0]["tx_hash"] == left[0]["tx_hash"] == views[0]["batch"]["transactionHash"]
 
 
+@pytest.mark.devchain("evm_setAutomine, anvil_dropAllTransactions on a node of its own")
 def test_dropped_transaction_is_sent_again(env: ApiEnv, node: Anvil) -> None:
     """The node forgets the pending transaction (mempool dropped): the same bytes are sent again."""
     node.call("evm_setAutomine", [False])

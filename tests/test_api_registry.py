@@ -15,7 +15,7 @@ from anchor.doctypes import mask_of
 from anchor.pki import init_pki
 from anchor.registry import Registries
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, TestClient, make_env
 from tests.conftest import MNEMONIC, advance_time
 
@@ -64,6 +64,7 @@ def test_parties(client: TestClient, env: ApiEnv) -> None:
     assert parties["SG"]["issuers"] == [dev_account(MNEMONIC, 4).address] and len(parties["SG"]["cas"]) == 1
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_cas_with_history_now_and_then(client: TestClient, env: ApiEnv, history: dict[str, Any]) -> None:
     fp = history["fingerprint"]
     now = {c["fingerprint"]: c for c in get(client, env, "/v1/registry/cas")["cas"]}
@@ -92,6 +93,7 @@ def test_issuers(client: TestClient, env: ApiEnv) -> None:
     assert len(get(client, env, "/v1/registry/issuers")["issuers"]) == 2
 
 
+@pytest.mark.devchain("evm_increaseTime: the module's registry history")
 def test_recognition_matrix_now_and_then(client: TestClient, env: ApiEnv, history: dict[str, Any]) -> None:
     now = get(client, env, "/v1/registry/recognitions?history=true")
     assert now["matrix"]["TH"] == {"SG": ["all"]} and now["matrix"]["SG"] == {"TH": ["all"]}

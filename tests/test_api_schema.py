@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, TestClient, make_env, permit, submission
 
 ROLE_BY_PREFIX = (

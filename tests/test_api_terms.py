@@ -15,11 +15,11 @@ from anchor.cacert import ca_id
 from anchor.doctypes import mask_of, type_id
 from anchor.issuing.leaf import Terms
 from api import create_app
-from api.apikeys import Role
-from api.doc_store import NewDocument
+from api.auth import Role
 from api.intake import registry_policy
 from api.problems import ApiError
 from api.settings import load_settings
+from api.store import NewDocument
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit
 from tests.conftest import World
 

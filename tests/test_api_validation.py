@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit, submission
 
 LIMITS = {"max_request_bytes": 64 * 1024, "max_document_bytes": 8 * 1024, "max_documents_per_request": 5}

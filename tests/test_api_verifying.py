@@ -13,7 +13,7 @@ import pytest
 from anchor.cli.main import main
 from anchor.verify import CHECK_NAMES
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import ApiEnv, TestClient, b64, make_env, permit, submission
 
 
@@ -186,8 +186,8 @@ def _stable(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key(home: Path, role: Role, party: str) -> str:
-    from api.apikeys import ApiKeys
-    from api.db import Database
+    from api.auth import ApiKeys
+    from api.store import Database
 
     db = Database(home / "api" / "service.sqlite")
     try:

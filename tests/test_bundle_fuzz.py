@@ -277,9 +277,9 @@ def test_paths_cover_nested_lists(tmp_path: Path) -> None:
 @SETTINGS
 @given(data=st.data())
 def test_the_services_cached_parser_agrees_with_the_library(scenario: Scenario, data: st.DataObject) -> None:
-    # api/bundle_parse.py reuses validated batch and anchor sections: it must accept exactly what
+    # api/bundles.py reuses validated batch and anchor sections: it must accept exactly what
     # Bundle.from_json accepts, and read it the same.
-    from api.bundle_parse import BundleParser
+    from api.bundles import BundleParser
     from api.problems import ApiError
 
     parser = BundleParser()
@@ -299,7 +299,7 @@ def test_the_services_cached_parser_agrees_with_the_library(scenario: Scenario, 
 
 
 def _parse_both(obj: dict[str, Any]) -> tuple[Bundle | str, Bundle | str]:
-    from api.bundle_parse import BundleParser
+    from api.bundles import BundleParser
     from api.problems import ApiError
 
     try:
@@ -320,7 +320,7 @@ def _parse_both(obj: dict[str, Any]) -> tuple[Bundle | str, Bundle | str]:
     "name",
     [
         "a" * 255,
-        "{" * 255,  # the library counts braces in strings against its nesting limit (see api/bundle_parse.py)
+        "{" * 255,  # the library counts braces in strings against its nesting limit (see api/bundles.py)
         "[" * 200 + "{" * 55,
         "{" * 40,
         "\ud800",  # a lone surrogate: Python's json lets it through, the library's parser refuses it

@@ -26,7 +26,7 @@ from anchor.config import ChainConfig
 from anchor.doctypes import mask_of
 from anchor.registry import Registries
 from api import create_app
-from api.apikeys import Role
+from api.auth import Role
 from tests.api_helpers import REPO, ApiEnv, make_env, permit
 from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium, served
 from tests.conftest import MNEMONIC, free_port, start_anvil
@@ -37,10 +37,13 @@ ARTIFACTS = REPO / "test-artifacts"
 # test run leaves the work tree clean; otherwise they go to the ignored test-artifacts/.
 SCREENSHOTS = REPO / "docs" / "screenshots" if os.environ.get("TRUSTANCHOR_UPDATE_SCREENSHOTS") else ARTIFACTS
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="browser test needs Debian chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="browser test needs Debian chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)",
+    ),
+    pytest.mark.devchain("evm_increaseTime on a node of its own"),
+]
 
 
 @pytest.fixture(scope="module")

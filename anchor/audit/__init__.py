@@ -15,7 +15,7 @@ incremental and notices reorgs between them.
 
 from .auditor import Auditor, CheckResult, Report
 from .consistency import ConsistencyReport, Mismatch, check_consistency
-from .errors import AuditError, AuditQueryError, BlockOutOfRange, ResumePointError, ReorgDuringReplay
+from .errors import AuditError, AuditQueryError, BlockOutOfRange, ReorgDuringReplay, ResumePointError
 from .events import Event, EventDecoder
 from .findings import DEFAULT_WINDOW, Finding, find
 from .logs import LogChunk, LogFetcher
@@ -37,7 +37,6 @@ __all__ = [
     "BlockOutOfRange",
     "CheckResult",
     "Checkpoint",
-    "ResumePointError",
     "CheckpointStore",
     "ConsistencyReport",
     "Event",
@@ -53,6 +52,7 @@ __all__ = [
     "ReplayStats",
     "Report",
     "ReportFiles",
+    "ResumePointError",
     "Snapshot",
     "build_report",
     "check_consistency",

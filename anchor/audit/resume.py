@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy import Manifest
-from .errors import AuditError, ResumePointError, ReorgDuringReplay
+from .errors import AuditError, ReorgDuringReplay, ResumePointError
 from .replay import ReplayStats, replay
 from .snapshot import Snapshot
 from .snapshot_codec import digest, from_canonical, to_canonical

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from ..apikeys import Role
-from ..deps import AdminKey, ServicesDep
-from ..gate import GatedRoute
-from ..models.admin import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView
+from ..auth import AdminKey, ApiKeyInfo, Role
+from ..middleware import GatedRoute
+from ..models import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView
 from ..problems import ApiError, responses
+from ..services import ServicesDep
 
 router = APIRouter(prefix="/v1/apikeys", tags=["api keys"], route_class=GatedRoute)
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{8}$", description="The key's public id")]
 
 
 @router.get("", response_model=ApiKeyList, summary="This party's API keys", responses=responses(401, 403))
-def list_keys(principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
-    return {"keys": [k.to_dict() for k in services.apikeys.all(principal.party)]}
+def list_keys(principal: AdminKey, services: ServicesDep) -> ApiKeyList:
+    return ApiKeyList(keys=[_view(k) for k in services.apikeys.all(principal.party)])
 
 
 @router.post(
@@ -28,10 +28,10 @@ def list_keys(principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
     summary="Create a key for this party",
     responses=responses(401, 403, 413, 422),
 )
-def create_key(body: ApiKeyCreate, principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
+def create_key(body: ApiKeyCreate, principal: AdminKey, services: ServicesDep) -> ApiKeyCreated:
     assert principal.party is not None
     key, info = services.apikeys.create(Role(body.role), principal.party, body.label)
-    return {**info.to_dict(), "key": key}
+    return ApiKeyCreated(**_view(info).model_dump(), key=key)
 
 
 @router.delete(
@@ -40,9 +40,13 @@ def create_key(body: ApiKeyCreate, principal: AdminKey, services: ServicesDep) -
     summary="Revoke one of this party's keys",
     responses=responses(401, 403, 404, 422),
 )
-def revoke_key(key_id: KeyId, principal: AdminKey, services: ServicesDep) -> dict[str, Any]:
+def revoke_key(key_id: KeyId, principal: AdminKey, services: ServicesDep) -> ApiKeyView:
     info = services.apikeys.get(key_id)
     if info is None:
         raise ApiError(404, "API_KEY_NOT_FOUND", f"no API key with id {key_id!r}")
     principal.require_party(info.party)
-    return services.apikeys.revoke(key_id).to_dict()
+    return _view(services.apikeys.revoke(key_id))
+
+
+def _view(info: ApiKeyInfo) -> ApiKeyView:
+    return ApiKeyView.model_validate(info.to_dict())

@@ -14,10 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from anchor.audit import DEFAULT_WINDOW
 
-from ..deps import AuditorKey, ServicesDep
-from ..gate import GatedRoute
-from ..params import parse_at
+from ..auth import AuditorKey
+from ..middleware import GatedRoute
+from ..parsing import parse_at
 from ..problems import ApiError, responses
+from ..services import ServicesDep
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=GatedRoute)
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..deps import ServicesDep
-from ..gate import GatedRoute
-from ..models.admin import Liveness, Readiness
+from ..middleware import GatedRoute
+from ..models import Liveness, Readiness
+from ..services import ServicesDep
 
 router = APIRouter(prefix="/v1/health", tags=["health"], route_class=GatedRoute)
 
 
 @router.get("/live", response_model=Liveness, summary="Liveness: the process answers")
-async def live() -> dict[str, str]:
-    return {"status": "alive"}
+async def live() -> Liveness:
+    return Liveness(status="alive")
 
 
 @router.get(
@@ -24,6 +23,7 @@ async def live() -> dict[str, str]:
     summary="Readiness: chain reachable, deployment found and verified, signers funded, backlog, recovery",
     responses={503: {"model": Readiness, "description": "Not ready; the failing checks say why"}},
 )
-async def ready(services: ServicesDep) -> JSONResponse:
+async def ready(services: ServicesDep, response: Response) -> Readiness:
     ok, checks = await run_in_threadpool(services.readiness.check)
-    return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+    response.status_code = 200 if ok else 503
+    return Readiness(ready=ok, checks=checks)

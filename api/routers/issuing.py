@@ -8,21 +8,19 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from anchor.bundle import MEDIA_TYPE as BUNDLE_MEDIA_TYPE
+from anchor.chain import Receipt
 from anchor.errors import ConfigError
 from anchor.issuing.leaf import Terms
 from anchor.reasons import reason_code
 
-from ..deps import DocumentReaderKey, IntakeStatsKey, IssuerKey, Principal, ServicesDep
-from ..doc_store import DocumentRow
-from ..gate import GatedRoute
-from ..intake import RawDocument, decode_base64, parse_doc_type, parse_terms
-from ..limits import upload_route
-from ..models.issuing import (
+from ..auth import DocumentReaderKey, IntakeStatsKey, IssuerKey, Principal
+from ..intake import RawDocument
+from ..middleware import GatedRoute
+from ..models import (
     DocState,
     DocumentList,
     DocumentView,
@@ -34,11 +32,13 @@ from ..models.issuing import (
     SubmitResponse,
     SupersedeRequest,
     TermsSubmission,
+    TransactionInfo,
     check_name,
 )
-from ..offload import sized
+from ..parsing import decode_base64, parse_doc_type, parse_terms, sized, upload_route
 from ..problems import ApiError, responses
-from ..services import Services
+from ..services import Services, ServicesDep
+from ..store import DocumentRow
 
 router = APIRouter(prefix="/v1", tags=["issuing"], route_class=GatedRoute)
 
@@ -82,7 +82,7 @@ def owned(services: Services, principal: Principal, doc_id: int) -> DocumentRow:
     return doc
 
 
-async def _wait(services: Services, ids: list[int], wait: float) -> list[dict[str, Any]]:
+async def _wait(services: Services, ids: list[int], wait: float) -> list[DocumentView]:
     """Poll until no document is pending or `wait` passed; then their views, in order."""
     if wait > 0:
         deadline = time.monotonic() + min(wait, services.settings.max_wait_seconds)
@@ -95,10 +95,10 @@ async def _wait(services: Services, ids: list[int], wait: float) -> list[dict[st
     return await run_in_threadpool(services.views().views, [rows[i] for i in ids])
 
 
-async def _finish(services: Services, ids: list[int], wait: float) -> JSONResponse:
+async def _finish(services: Services, ids: list[int], wait: float, response: Response) -> SubmitResponse:
     views = await _wait(services, ids, wait)
-    status = 202 if any(v["state"] == "pending" for v in views) else 200
-    return JSONResponse({"documents": views}, status_code=status)
+    response.status_code = 202 if any(v.state == "pending" for v in views) else 200
+    return SubmitResponse(documents=views)
 
 
 async def _accept(
@@ -120,8 +120,8 @@ async def _accept(
     },
 )
 async def submit_json(
-    body: SubmitRequest, principal: IssuerKey, services: ServicesDep, wait: Wait = 0
-) -> JSONResponse:
+    body: SubmitRequest, principal: IssuerKey, services: ServicesDep, response: Response, wait: Wait = 0
+) -> SubmitResponse:
     """Documents are committed to the service's store before this answers; each comes back with its id and
     state (pending until its batch is anchored; with `wait`, the bundle once anchored). Submitting a
     document again (same party, type and digest) returns the same id: retries are safe. A JSON body is
@@ -131,7 +131,7 @@ async def submit_json(
     size = sum(len(d.content) for d in body.documents)
     raw = await sized(size, _decode, body, services.settings.max_document_bytes)
     ids = await _accept(services, principal, doc_type, raw)
-    return await _finish(services, ids, wait)
+    return await _finish(services, ids, wait, response)
 
 
 def _decode(body: SubmitRequest, limit: int) -> list[RawDocument]:
@@ -162,8 +162,8 @@ def _decode(body: SubmitRequest, limit: int) -> list[RawDocument]:
 )
 @upload_route
 async def submit_multipart(
-    request: Request, principal: IssuerKey, services: ServicesDep, wait: Wait = 0
-) -> JSONResponse:
+    request: Request, principal: IssuerKey, services: ServicesDep, response: Response, wait: Wait = 0
+) -> SubmitResponse:
     """Form fields: `documentType`, and one `files` part per document (its file name and Content-Type are
     the document's name and media type; application/octet-stream means "from the extension"). The body
     is limited to `max_upload_bytes` (64 MiB by default) and each file to `max_document_bytes`; files
@@ -195,7 +195,7 @@ async def submit_multipart(
     finally:
         await form.close()
     ids = await _accept(services, principal, doc_type, raw)
-    return await _finish(services, ids, wait)
+    return await _finish(services, ids, wait, response)
 
 
 def _form_terms(form: Any) -> Terms:
@@ -250,11 +250,11 @@ def list_documents(
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     bundles: bool = False,
-) -> dict[str, Any]:
+) -> DocumentList:
     assert principal.party is not None
     rows = services.docs.page(principal.party, state=state, after=after, limit=limit)
     nxt = rows[-1].id if len(rows) == limit else None
-    return {"documents": services.views().views(rows, bundles=bundles), "next": nxt}
+    return DocumentList(documents=services.views().views(rows, bundles=bundles), next=nxt)
 
 
 @router.post(
@@ -263,13 +263,15 @@ def list_documents(
     summary="States (and optionally bundles) of many documents by id",
     responses=responses(401, 403, 404, 413, 422),
 )
-def lookup(body: LookupRequest, principal: DocumentReaderKey, services: ServicesDep) -> dict[str, Any]:
+def lookup(body: LookupRequest, principal: DocumentReaderKey, services: ServicesDep) -> SubmitResponse:
     rows = services.docs.many(body.ids)
     for i, doc_id in enumerate(body.ids):
         if doc_id not in rows:
             raise ApiError(404, "DOCUMENT_NOT_FOUND", f"no document {doc_id}", field=f"ids[{i}]")
         principal.require_party(rows[doc_id].party)
-    return {"documents": services.views().views([rows[i] for i in body.ids], bundles=body.includeBundles)}
+    return SubmitResponse(
+        documents=services.views().views([rows[i] for i in body.ids], bundles=body.includeBundles)
+    )
 
 
 @router.get(
@@ -283,14 +285,14 @@ def by_digest(
     principal: DocumentReaderKey,
     services: ServicesDep,
     documentType: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
+) -> DocumentList:
     text = digest.strip().lower().removeprefix("0x")
     if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
         raise ApiError(422, "INVALID_DIGEST", "expected 0x and 64 hex digits", field="path.digest")
     tid = parse_doc_type(documentType, "query.documentType") if documentType is not None else None
     assert principal.party is not None
     rows = services.docs.by_digest(principal.party, bytes.fromhex(text), tid)
-    return {"documents": services.views().views(rows), "next": None}
+    return DocumentList(documents=services.views().views(rows), next=None)
 
 
 @router.get(
@@ -301,9 +303,9 @@ def by_digest(
 )
 async def get_document(
     doc_id: DocId, principal: DocumentReaderKey, services: ServicesDep, wait: Wait = 0
-) -> Any:
+) -> DocumentView:
     doc = await run_in_threadpool(owned, services, principal, doc_id)
-    return JSONResponse((await _wait(services, [doc.id], wait))[0])
+    return (await _wait(services, [doc.id], wait))[0]
 
 
 @router.get(
@@ -333,22 +335,26 @@ def get_bundle(doc_id: DocId, principal: DocumentReaderKey, services: ServicesDe
     summary="Revoke an anchored document (or its whole batch) on chain",
     responses=responses(401, 403, 404, 409, 413, 422, 502, 503),
 )
-def revoke(doc_id: DocId, body: RevokeRequest, principal: IssuerKey, services: ServicesDep) -> dict[str, Any]:
+def revoke(
+    doc_id: DocId, body: RevokeRequest, principal: IssuerKey, services: ServicesDep
+) -> LifecycleResponse:
     doc = owned(services, principal, doc_id)
     try:
         code = reason_code(body.reason)
     except ConfigError as e:
         raise ApiError(422, "UNKNOWN_REASON", str(e), field="reason") from None
     receipt = services.lifecycle.revoke(doc, code, body.wholeBatch)
-    return {
-        "id": doc.id,
-        "action": "batch-revoked" if body.wholeBatch else "revoked",
-        "transaction": {
-            "transactionHash": receipt.tx_hash,
-            "blockNumber": receipt.block_number,
-            "gasUsed": receipt.gas_used,
-        },
-    }
+    return LifecycleResponse(
+        id=doc.id,
+        action="batch-revoked" if body.wholeBatch else "revoked",
+        transaction=_transaction(receipt),
+    )
+
+
+def _transaction(receipt: Receipt) -> TransactionInfo:
+    return TransactionInfo(
+        transactionHash=receipt.tx_hash, blockNumber=receipt.block_number, gasUsed=receipt.gas_used
+    )
 
 
 @router.post(
@@ -359,23 +365,16 @@ def revoke(doc_id: DocId, body: RevokeRequest, principal: IssuerKey, services: S
 )
 def supersede(
     doc_id: DocId, body: SupersedeRequest, principal: IssuerKey, services: ServicesDep
-) -> dict[str, Any]:
+) -> LifecycleResponse:
     old = owned(services, principal, doc_id)
     new = services.docs.get(body.successorId)
     if new is None:
         raise ApiError(404, "DOCUMENT_NOT_FOUND", f"no document {body.successorId}", field="successorId")
     principal.require_party(new.party)
     receipt = services.lifecycle.supersede(old, new)
-    return {
-        "id": old.id,
-        "action": "superseded",
-        "successorId": new.id,
-        "transaction": {
-            "transactionHash": receipt.tx_hash,
-            "blockNumber": receipt.block_number,
-            "gasUsed": receipt.gas_used,
-        },
-    }
+    return LifecycleResponse(
+        id=old.id, action="superseded", successorId=new.id, transaction=_transaction(receipt)
+    )
 
 
 @router.get(
@@ -384,12 +383,12 @@ def supersede(
     summary="Intake backlog and batch counts",
     responses=responses(401, 403),
 )
-def intake_stats(principal: IntakeStatsKey, services: ServicesDep) -> dict[str, Any]:
+def intake_stats(principal: IntakeStatsKey, services: ServicesDep) -> IntakeStats:
     assert principal.party is not None
-    return {
-        "party": principal.party,
-        "documents": services.docs.counts(principal.party),
-        "backlog": services.backlog.value,
-        "backlogLimit": services.backlog.limit,
-        "batches": services.batches.counts(),
-    }
+    return IntakeStats(
+        party=principal.party,
+        documents=services.docs.counts(principal.party),
+        backlog=services.backlog.value,
+        backlogLimit=services.backlog.limit,
+        batches=services.batches.counts(),
+    )

@@ -6,16 +6,17 @@ from the contracts' time-effective views); by default the head block and its tim
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from ..deps import RegistryReaderKey, ServicesDep
-from ..gate import GatedRoute
-from ..models.registry import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
-from ..params import parse_at, parse_fingerprint, parse_party
+from ..auth import RegistryReaderKey
+from ..middleware import GatedRoute
+from ..models import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
+from ..parsing import parse_at, parse_fingerprint, parse_party
 from ..problems import responses
+from ..services import ServicesDep
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"], route_class=GatedRoute)
 
@@ -31,7 +32,7 @@ _ERRORS = responses(401, 403, 404, 422, 502, 503)
 @router.get("/parties", response_model=PartyList, summary="Member parties", responses=_ERRORS)
 async def parties(
     principal: RegistryReaderKey, services: ServicesDep, block: Block = None, at: At = None
-) -> Any:
+) -> PartyList:
     return await run_in_threadpool(services.registry.parties, block, parse_at(at))
 
 
@@ -42,7 +43,7 @@ async def cas(
     party: Party = None,
     block: Block = None,
     at: At = None,
-) -> Any:
+) -> CaList:
     p = parse_party(party) if party else None
     return await run_in_threadpool(services.registry.cas, p, block, parse_at(at))
 
@@ -50,7 +51,7 @@ async def cas(
 @router.get("/cas/{fingerprint}", response_model=CaOne, summary="One CA with its history", responses=_ERRORS)
 async def ca(
     fingerprint: str, principal: RegistryReaderKey, services: ServicesDep, block: Block = None, at: At = None
-) -> Any:
+) -> CaOne:
     fp = parse_fingerprint(fingerprint)
     return await run_in_threadpool(services.registry.ca, fp, block, parse_at(at))
 
@@ -62,7 +63,7 @@ async def issuers(
     party: Party = None,
     block: Block = None,
     at: At = None,
-) -> Any:
+) -> IssuerList:
     p = parse_party(party) if party else None
     return await run_in_threadpool(services.registry.issuers, p, block, parse_at(at))
 
@@ -79,5 +80,5 @@ async def recognitions(
     block: Block = None,
     at: At = None,
     history: bool = False,
-) -> Any:
+) -> RecognitionMatrix:
     return await run_in_threadpool(services.registry.recognitions, block, parse_at(at), history)

@@ -6,22 +6,18 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from anchor.bundle import Bundle
 
-from ..deps import ConsumerKey, Principal, ServicesDep, VerifierKey
-from ..gate import GatedRoute
-from ..intake import decode_base64
-from ..jsonbody import load_bundle, parse_json, validate
-from ..limits import upload_route
-from ..models.verifying import ConsumeRequest, ConsumeResponse, VerdictView, VerifyRequest
-from ..offload import sized
-from ..params import parse_party
+from ..auth import ConsumerKey, Principal, VerifierKey
+from ..bundles import load_bundle
+from ..middleware import GatedRoute
+from ..models import ConsumeRequest, ConsumeResponse, VerdictView, VerifyRequest
+from ..parsing import decode_base64, parse_json, parse_party, sized, upload_route, validate
 from ..problems import ApiError, responses
-from ..services import Services
+from ..services import Services, ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["verifying"], route_class=GatedRoute)
 
@@ -66,12 +62,6 @@ def _party(principal: Principal, requested: str | None) -> str:
     return party
 
 
-async def _verify(
-    services: Services, document: bytes, bundle: Bundle, party: str, arrived: float
-) -> dict[str, Any]:
-    return await services.verification.verify(document, bundle, party, arrived)
-
-
 def _json(content_type: str, body: bytes) -> Any:
     if content_type and not content_type.split(";")[0].strip().lower().endswith("json"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json")
@@ -89,10 +79,10 @@ def _verify_request(
 
 async def verify_json(
     services: Services, principal: Principal, content_type: str, body: bytes, arrived: float
-) -> dict[str, Any]:
-    """POST /v1/verify, shared by the route and the ASGI fast path (api/fastpath.py)."""
+) -> VerdictView:
+    """POST /v1/verify."""
     document, bundle, party = await sized(len(body), _verify_request, services, principal, content_type, body)
-    return await _verify(services, document, bundle, party, arrived)
+    return await services.verification.verify(document, bundle, party, arrived)
 
 
 @router.post(
@@ -102,13 +92,13 @@ async def verify_json(
     openapi_extra=_body_schema(VerifyRequest),
     responses=responses(401, 403, 413, 415, 422, 503),
 )
-async def verify(request: Request, principal: VerifierKey, services: ServicesDep) -> JSONResponse:
+async def verify(request: Request, principal: VerifierKey, services: ServicesDep) -> VerdictView:
     """The verdict (VALID, INVALID or INDETERMINATE) with all eight checks, each with a stable code and a
     sentence: the same structure as `trustanchor verify --json`. While the chain cannot be read the
     verdict is INDETERMINATE."""
     arrived = time.monotonic()
     content_type = request.headers.get("content-type", "")
-    return JSONResponse(await verify_json(services, principal, content_type, await request.body(), arrived))
+    return await verify_json(services, principal, content_type, await request.body(), arrived)
 
 
 @router.post(
@@ -119,7 +109,7 @@ async def verify(request: Request, principal: VerifierKey, services: ServicesDep
     responses=responses(401, 403, 413, 415, 422, 503),
 )
 @upload_route
-async def verify_upload(request: Request, principal: VerifierKey, services: ServicesDep) -> JSONResponse:
+async def verify_upload(request: Request, principal: VerifierKey, services: ServicesDep) -> VerdictView:
     arrived = time.monotonic()
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send multipart/form-data")
@@ -151,7 +141,7 @@ async def verify_upload(request: Request, principal: VerifierKey, services: Serv
     finally:
         await form.close()
     bundle = await sized(len(bundle_bytes), load_bundle, bundle_bytes)
-    return JSONResponse(await _verify(services, document, bundle, party, arrived))
+    return await services.verification.verify(document, bundle, party, arrived)
 
 
 def _consume_request(
@@ -180,7 +170,7 @@ def _consume_request(
     openapi_extra=_body_schema(ConsumeRequest),
     responses=responses(401, 403, 409, 413, 415, 422, 502, 503),
 )
-async def consume(request: Request, principal: ConsumerKey, services: ServicesDep) -> JSONResponse:
+async def consume(request: Request, principal: ConsumerKey, services: ServicesDep) -> ConsumeResponse:
     """Recorded on chain by the party's consumer account, only for a document destined to that party,
     within its validity period: a second consumption is refused (409 DOCUMENT_ALREADY_CONSUMED). With
     `amount`, one partial shipment is endorsed against the document's quantity (409 QUANTITY_EXCEEDED
@@ -192,26 +182,24 @@ async def consume(request: Request, principal: ConsumerKey, services: ServicesDe
     assert principal.party is not None
     verdict = None
     if document is not None:
-        verdict = await _verify(services, document, bundle, principal.party, arrived)
-        if verdict["verdict"] != "VALID":
+        verdict = await services.verification.verify(document, bundle, principal.party, arrived)
+        if verdict.verdict != "VALID":
             raise ApiError(
                 409,
                 "DOCUMENT_NOT_VALID",
-                f"the document verifies {verdict['verdict']}, so it is not consumed",
-                extra={"verdict": verdict},
+                f"the document verifies {verdict.verdict}, so it is not consumed",
+                extra={"verdict": verdict.model_dump(mode="json")},
             )
     receipt, endorsed = await run_in_threadpool(services.lifecycle.consume, principal.party, bundle, amount)
     quantity = bundle.terms.quantity
-    return JSONResponse(
-        {
-            "consumed": not quantity or endorsed >= quantity,
-            "party": principal.party,
-            "document": bundle.document.name,
-            "transactionHash": receipt.tx_hash,
-            "blockNumber": receipt.block_number,
-            "endorsed": endorsed if quantity else None,
-            "quantity": quantity,
-            "remaining": quantity - endorsed if quantity else None,
-            "verdict": verdict,
-        }
+    return ConsumeResponse(
+        consumed=not quantity or endorsed >= quantity,
+        party=principal.party,
+        document=bundle.document.name,
+        transactionHash=receipt.tx_hash,
+        blockNumber=receipt.block_number,
+        endorsed=endorsed if quantity else None,
+        quantity=quantity,
+        remaining=quantity - endorsed if quantity else None,
+        verdict=verdict,
     )

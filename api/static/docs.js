@@ -1,4 +1,4 @@
-// The API docs (Swagger UI, served by this service itself: see api/docs_page.py). Kept out of the page
+// The API docs (Swagger UI, served by this service itself: see api/app.py). Kept out of the page
 // so that the page runs under the same Content-Security-Policy as the rest (no inline script).
 window.ui = SwaggerUIBundle({
   url: "/v1/openapi.json",

@@ -1,15 +1,35 @@
-"""`trustanchor serve` (the agency service, api/) and `trustanchor apikey create|revoke|list`."""
+"""The service's commands of the `trustanchor` CLI: `serve` (the agency service) and `apikey create|revoke|list`.
+
+They reach the CLI through the `trustanchor.commands` entry point group (pyproject.toml), so the library
+(anchor/) never imports the service.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..deploy import party_id
-from ..errors import ConfigError, TrustAnchorError
-from ._common import Context, article, emit_json, fmt_time, json_option, member_parties, pass_ctx, table
+from anchor.cli._common import (
+    Context,
+    article,
+    emit_json,
+    fmt_time,
+    json_option,
+    member_parties,
+    pass_ctx,
+    table,
+)
+from anchor.deploy import party_id
+from anchor.errors import ConfigError, TrustAnchorError
+
+if TYPE_CHECKING:
+    from .auth import ApiKeys
+    from .settings import ServiceSettings
+
+# Every `trustanchor` command loads this module (through the entry point); the service's own modules
+# (FastAPI, uvicorn, pydantic-settings) are imported only by the commands that use them.
 
 service_config_option = click.option(
     "--service-config",
@@ -18,8 +38,8 @@ service_config_option = click.option(
 )
 
 
-def _settings(ctx: Context, service_config: Path | None, **overrides: Any) -> Any:
-    from api.settings import load_settings
+def _settings(ctx: Context, service_config: Path | None, **overrides: Any) -> ServiceSettings:
+    from .settings import load_settings
 
     return load_settings(
         service_config,
@@ -60,7 +80,7 @@ def serve_cmd(
 ) -> None:
     """Run the agency service: issuing with durable intake and batching, verification, registry reads,
     and the verification page at /. API under /v1 (OpenAPI at /v1/openapi.json)."""
-    from api.server import serve
+    from .server import serve  # uvicorn and the app: only when serving
 
     settings = _settings(
         ctx, service_config, host=host, port=port, workers=workers, public_verification=public_verification
@@ -73,9 +93,9 @@ def apikey_group() -> None:
     """API keys of the agency service: one role and one party each; only their SHA-256 is stored."""
 
 
-def _keys(ctx: Context, service_config: Path | None) -> Any:
-    from api.apikeys import ApiKeys
-    from api.db import Database
+def _keys(ctx: Context, service_config: Path | None) -> ApiKeys:
+    from .auth import ApiKeys
+    from .store import Database
 
     return ApiKeys(Database(_settings(ctx, service_config).db_path))
 
@@ -98,7 +118,7 @@ def apikey_create(
     """Create a key; it is printed once and cannot be shown again.
 
     PARTY must be a member party of the registry (the chain must be reachable to check that)."""
-    from api.apikeys import parse_role
+    from .auth import parse_role
 
     parsed = parse_role(role)
     party_id(party)  # a malformed code is refused before the chain is asked
