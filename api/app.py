@@ -19,7 +19,7 @@ from . import problems
 from .middleware import AccessLog, CloseUnread, SecurityHeaders, VerifyFastPath
 from .models import ConsumeRequest, VerifyRequest
 from .problems import PROBLEM_JSON
-from .routers import apikeys, audit, health, issuing, registry, verifying
+from .routers import apikeys, audit, health, issuing, offline, registry, verifying
 from .services import Services, build_services
 from .settings import ServiceSettings
 from .store import CrashPoints
@@ -45,7 +45,8 @@ def create_app(settings: ServiceSettings, *, crash: CrashPoints | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services.batcher.start()
+        if not settings.offline:  # offline there is no node to anchor on: verification only
+            services.batcher.start()
         try:
             yield
         finally:
@@ -76,6 +77,7 @@ def create_app(settings: ServiceSettings, *, crash: CrashPoints | None = None) -
     for router in (
         issuing.router,
         verifying.router,
+        offline.router,
         registry.router,
         audit.router,
         health.router,

@@ -23,6 +23,7 @@ from anchor.cli._common import (
 )
 from anchor.deploy import party_id
 from anchor.errors import ConfigError, TrustAnchorError
+from anchor.inputs import parse_duration
 
 if TYPE_CHECKING:
     from .auth import ApiKeys
@@ -68,6 +69,24 @@ def _settings(ctx: Context, service_config: Path | None, **overrides: Any) -> Se
     default="info",
     show_default=True,
 )
+@click.option(
+    "--offline",
+    is_flag=True,
+    default=None,
+    help="No node: verify from the trust pack only (a border post's laptop). Page and verification API.",
+)
+@click.option(
+    "--trust-pack",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The witnessed trust pack to publish at /v1/trust-pack (and, --offline, to verify from). "
+    "Default HOME/offline/trust-pack.json.",
+)
+@click.option(
+    "--pins",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pinned witness keys for --offline (default HOME/offline/pins.json; `trustanchor pack pin`).",
+)
+@click.option("--max-age", help="Oldest checkpoint accepted offline, e.g. 24h (default 24h).")
 @pass_ctx
 def serve_cmd(
     ctx: Context,
@@ -77,13 +96,29 @@ def serve_cmd(
     workers: int | None,
     public_verification: bool | None,
     log_level: str,
+    offline: bool | None,
+    trust_pack: Path | None,
+    pins: Path | None,
+    max_age: str | None,
 ) -> None:
     """Run the agency service: issuing with durable intake and batching, verification, registry reads,
-    and the verification page at /. API under /v1 (OpenAPI at /v1/openapi.json)."""
+    and the verification page at /. API under /v1 (OpenAPI at /v1/openapi.json).
+
+    With --offline it needs no node at all: the page and the verification API answer from a witnessed
+    trust pack, each verdict "as of" its checkpoint (docs/checkpoints.md)."""
     from .server import serve  # uvicorn and the app: only when serving
 
     settings = _settings(
-        ctx, service_config, host=host, port=port, workers=workers, public_verification=public_verification
+        ctx,
+        service_config,
+        host=host,
+        port=port,
+        workers=workers,
+        public_verification=public_verification,
+        offline=offline,
+        trust_pack=trust_pack,
+        pins=pins,
+        offline_max_age_seconds=None if max_age is None else parse_duration(max_age, "--max-age"),
     )
     serve(settings, log_level=log_level)
 

@@ -21,11 +21,12 @@ from .identities import AccountLocks, Identities, load_identities
 from .intake import IntakeService, registry_policy
 from .ledger import ChainGateway
 from .lifecycle import LifecycleService
+from .offline import TrustPacks
 from .readiness import Readiness
 from .registry_reads import RegistryReads
 from .settings import ServiceSettings
 from .store import BatchStore, CrashPoints, Database, DocumentStore
-from .verification import VerificationService
+from .verification import OfflineSettings, VerificationService
 
 log = logging.getLogger("trustanchor.api")
 
@@ -48,6 +49,7 @@ class Services:
     readiness: Readiness
     bundles: BundleParser
     audits: AuditService
+    packs: TrustPacks
     _views: DocumentViews | None = None
 
     def views(self) -> DocumentViews:
@@ -89,7 +91,15 @@ def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
     backlog = Backlog(settings.backlog_limit, docs.backlog())
     locks = AccountLocks(settings.db_path.parent)
     batcher = Batcher(settings, db, gateway, identities, locks, backlog, crash, max(1, confirmations))
-    verification = VerificationService(gateway, max(1, confirmations), load_ca_directory(settings.ca_dir))
+    packs = TrustPacks(settings.trust_pack_path, gateway)
+    offline = (
+        OfflineSettings(packs, settings.pins_path, settings.offline_max_age_seconds)
+        if settings.offline
+        else None
+    )
+    verification = VerificationService(
+        gateway, max(1, confirmations), load_ca_directory(settings.ca_dir), offline=offline
+    )
     services = Services(
         settings=settings,
         db=db,
@@ -115,11 +125,12 @@ def build_services(settings: ServiceSettings, crash: CrashPoints) -> Services:
         readiness=Readiness(gateway, identities, backlog, batcher, settings.anchor_gas_limit),
         bundles=BundleParser(),
         audits=AuditService(gateway, settings.home, confirmations),
+        packs=packs,
     )
     log.info(
         "service store %s; issuing for %s; chain %s",
         settings.db_path,
         ", ".join(sorted(identities.issuers)) or "nobody",
-        gateway.url,
+        f"none: verifying offline from {settings.trust_pack_path}" if settings.offline else gateway.url,
     )
     return services

@@ -98,6 +98,12 @@ class ServiceSettings(BaseSettings):
     ca_dir: Path | None = None  # extra CA certificates (*.pem) for verification
     profiles: Path | None = None  # term profiles (default: the library's anchor/profiles/default.toml)
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Offline verification (docs/checkpoints.md): the trust pack this service publishes at
+    # /v1/trust-pack and makes status proofs at; with `offline`, verification reads only it, no node.
+    trust_pack: Path | None = None  # default: HOME/offline/trust-pack.json
+    offline: bool = False
+    pins: Path | None = None  # witness keys the offline verifier trusts (default HOME/offline/pins.json)
+    offline_max_age_seconds: int = Field(default=24 * 3600, ge=1)
     parties: list[PartyConfig] = Field(default_factory=list)
 
     @classmethod
@@ -121,6 +127,14 @@ class ServiceSettings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.home / "api" / "service.sqlite"
+
+    @property
+    def trust_pack_path(self) -> Path:
+        return self.trust_pack or self.home / "offline" / "trust-pack.json"
+
+    @property
+    def pins_path(self) -> Path:
+        return self.pins or self.home / "offline" / "pins.json"
 
     def party(self, code: str) -> PartyConfig | None:
         return next((p for p in self.parties if p.party == code.upper()), None)

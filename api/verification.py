@@ -17,8 +17,12 @@ Verifier gives when the node fails under it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
@@ -26,19 +30,41 @@ from anchor.bundle import Bundle
 from anchor.deploy import Manifest
 from anchor.errors import ChainUnavailable, ConfigError
 from anchor.verify import ChainHead, Verifier, verify_without_chain
+from anchor.verify.offline import OfflineVerifier, age_words
 
 from .ledger import ChainGateway, HeadRequests
 from .models import VerdictView
+from .offline import TrustPacks, offline_verifier
 from .problems import ApiError
 
 
+@dataclass(frozen=True)
+class OfflineSettings:
+    """Verify from the trust pack alone (`serve --offline`): its file, the pinned witnesses, the oldest
+    checkpoint accepted."""
+
+    packs: TrustPacks
+    pins: Path
+    max_age: int
+    clock: Callable[[], float] = time.time  # what "now" is for a checkpoint's age
+
+
 class VerificationService:
-    def __init__(self, gateway: ChainGateway, confirmations: int, cas: Sequence[x509.Certificate]) -> None:
+    def __init__(
+        self,
+        gateway: ChainGateway,
+        confirmations: int,
+        cas: Sequence[x509.Certificate],
+        *,
+        offline: OfflineSettings | None = None,
+    ) -> None:
         self.gateway = gateway
         self.confirmations = confirmations
         self.cas = list(cas)
         self.heads = HeadRequests(gateway.url)
+        self.offline = offline
         self._verifier: Verifier | None = None
+        self._offline: tuple[int, OfflineVerifier] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="trustanchor-verify")
 
     def manifest(self) -> Manifest:
@@ -65,14 +91,17 @@ class VerificationService:
 
     async def verify(self, document: bytes, bundle: Bundle, party: str, arrived: float) -> VerdictView:
         """The verdict (the structure of `trustanchor verify --json`), read at a head block asked for
-        after `arrived` (time.monotonic() when the request came in)."""
+        after `arrived` (time.monotonic() when the request came in); offline, as of the trust pack's
+        checkpoint, without asking any node."""
+        loop = asyncio.get_running_loop()
+        if self.offline is not None:
+            return await loop.run_in_executor(self._thread, self._offline_verdict, document, bundle, party)
         try:
             head = await self.heads.head(arrived)
         except ChainUnavailable as e:
             head, chain_read, why = None, False, str(e)
         else:
             chain_read, why = True, f"chain unreachable at {self.gateway.url}"
-        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._thread, self._verdict, document, bundle, party, head, chain_read, why
         )
@@ -88,6 +117,56 @@ class VerificationService:
         else:
             verdict = found.verify(document, bundle, party, head=head)
         return VerdictView.model_validate(verdict.to_dict())
+
+    def _offline_verdict_verifier(self) -> OfflineVerifier:
+        """The verifier of the current pack (rebuilt when the pack file changes)."""
+        assert self.offline is not None
+        pack, _ = self.offline.packs.current()
+        if self._offline is None or self._offline[0] != id(pack):
+            verifier = offline_verifier(
+                self.offline.packs,
+                self.offline.pins,
+                self.manifest(),
+                self.offline.max_age,
+                self.cas,
+                clock=self.offline.clock,
+            )
+            self._offline = (id(pack), verifier)
+        return self._offline[1]
+
+    def _offline_verdict(self, document: bytes, bundle: Bundle, party: str) -> VerdictView:
+        verdict = self._offline_verdict_verifier().verify(document, bundle, party)
+        return VerdictView.model_validate(verdict.to_dict())
+
+    def offline_readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Offline, the service is ready when its trust pack is readable, accepted by the pinned witness
+        keys and younger than the maximum age."""
+        assert self.offline is not None
+        try:
+            self._offline_verdict_verifier()
+        except ApiError as e:
+            return False, {"trustPack": {"ok": False, "detail": e.detail}}
+        assert self._offline is not None
+        verifier = self._offline[1]
+        cp, accepted = verifier.checkpoint, verifier.accepted
+        age = max(0, int(self.offline.clock()) - cp.block_time)
+        fresh = age <= self.offline.max_age
+        detail = (
+            f"checkpoint of {cp.size} events at block {cp.block}, {age_words(age)} old; {accepted.message}"
+        )
+        return accepted.ok and fresh, {
+            "trustPack": {
+                "ok": accepted.ok and fresh,
+                "code": accepted.code
+                if accepted.ok and fresh
+                else ("STALE_CHECKPOINT" if accepted.ok else accepted.code),
+                "detail": detail,
+                "events": cp.size,
+                "block": cp.block,
+                "blockTime": cp.block_time,
+                "ageSeconds": age,
+            }
+        }
 
     def trusted(self, bundle: Bundle, field: str = "bundle") -> None:
         """Refuse (422) a bundle for another chain or registry before acting on it."""

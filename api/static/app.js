@@ -204,6 +204,15 @@ async function refreshChainStatus() {
   try {
     const response = await fetch("/v1/health/ready");
     const body = await response.json();
+    const pack = body.checks && body.checks.trustPack;
+    if (pack) {
+      // A service running offline: verdicts come from a witnessed trust pack, as of its checkpoint.
+      status.textContent = pack.ok
+        ? `Offline · trust pack of ${formatMinute(pack.blockTime)}, ${ageText(pack.ageSeconds)} old`
+        : `Offline · trust pack not usable (${pack.code || "see /v1/health/ready"})`;
+      status.className = pack.ok ? "chain-status offline" : "chain-status down";
+      return;
+    }
     const chain = body.checks && body.checks.chain;
     if (chain && chain.ok) {
       status.textContent = `Ledger online · block ${chain.block}`;
@@ -471,8 +480,28 @@ function factRows(v, sent, info) {
   rows.push(["Document", sent.document.name, "document"]);
   rows.push(["Verified as", partyName(v.verifyingParty), "party"]);
   const readAt = v.chain && v.chain.readAtTime;
-  rows.push(["Checked at", readAt ? `${formatMinute(readAt)} (ledger time)` : "—", "checked"]);
+  const asOf = v.details && v.details.asOf;
+  if (asOf) {
+    const by = Array.isArray(asOf.witnesses) && asOf.witnesses.length ? ` · witnessed by ${asOf.witnesses.join(", ")}` : "";
+    rows.push([
+      "Checked as of",
+      `${formatMinute(asOf.blockTime)} (ledger time, ${ageText(asOf.ageSeconds)} old, offline trust pack)${by}`,
+      "checked",
+    ]);
+  } else {
+    rows.push(["Checked at", readAt ? `${formatMinute(readAt)} (ledger time)` : "—", "checked"]);
+  }
   return rows;
+}
+
+// How old a checkpoint is, as an officer says it: "45 min", "3 h 20 min", "2 d 4 h".
+function ageText(seconds) {
+  const s = Math.max(0, Number(seconds) || 0);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${m} min`;
+  if (m) return `${m} min`;
+  return `${s} s`;
 }
 
 // The terms the issuer committed in the leaf, as facts an officer checks against the consignment.
