@@ -33,7 +33,7 @@ from anchor.verify import ChainHead, Verifier, verify_without_chain
 from anchor.verify.offline import OfflineVerifier, age_words
 
 from .ledger import ChainGateway, HeadRequests
-from .models import VerdictView
+from .models import PartyList, PartyView, VerdictView
 from .offline import TrustPacks, offline_verifier
 from .problems import ApiError
 
@@ -167,6 +167,28 @@ class VerificationService:
                 "ageSeconds": age,
             }
         }
+
+    def offline_parties(self) -> PartyList:
+        """The parties as the trust pack's checkpoint has them (offline, the page's "Verifying as")."""
+        verifier = self._offline_verdict_verifier()
+        s = verifier.accepted.snapshot
+        if s is None:
+            raise ApiError(503, verifier.accepted.code, verifier.accepted.message)
+        return PartyList(
+            block=verifier.checkpoint.block,
+            at=None,
+            threshold=s.threshold,
+            parties=[
+                PartyView(
+                    party=pid,
+                    member=p.member,
+                    admins=list(p.admins),
+                    cas=["0x" + c.hex() for c in p.cas],
+                    issuers=list(p.issuers),
+                )
+                for pid, p in sorted(s.parties.items())
+            ],
+        )
 
     def trusted(self, bundle: Bundle, field: str = "bundle") -> None:
         """Refuse (422) a bundle for another chain or registry before acting on it."""

@@ -23,6 +23,9 @@ from anchor.registry import Registries
 from api import create_app
 from api.auth import Role
 from tests.api_helpers import MNEMONIC, ApiEnv, TestClient, b64, make_env, permit
+from tests.browser_helpers import CHROMEDRIVER, CHROMIUM, chromium, served
+from tests.test_api_page import wait_for
+from tests.test_page_verdicts import ARTIFACTS, fact, verify
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +146,36 @@ def test_serving_offline_with_a_stale_pack_is_not_ready(
         ready = offline.get("/v1/health/ready")
     assert ready.status_code == 503
     assert ready.json()["checks"]["trustPack"]["code"] == "STALE_CHECKPOINT"
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="browser test needs Debian chromium and chromium-driver",
+)
+def test_the_page_offline_says_as_of_when(
+    issued: tuple[TestClient, dict[str, object], bytes], env: ApiEnv, tmp_path: Path
+) -> None:
+    """A border post's laptop, no node: the page says it is offline, with the pack's age, and each verdict
+    says as of which checkpoint time it holds and who witnessed it."""
+    from selenium.webdriver.common.by import By
+
+    client, view, doc = issued
+    r = client.get(f"/v1/documents/{view['id']}/status-proof", headers=env.headers(Role.ISSUER, "SG"))
+    bundle = Bundle.from_json(json.dumps(view["bundle"])).model_copy(update={"status": r.json()})
+    (tmp_path / "permit.json").write_bytes(doc)
+    (tmp_path / "permit.json.bundle.json").write_text(bundle.to_json())
+    nowhere = env.tmp / "nowhere.toml"
+    nowhere.write_text(env.chain_config.read_text().replace(env.url, "http://127.0.0.1:9"))
+    app = create_app(env.settings(chain_config=nowhere, offline=True, offline_max_age_seconds=10**9))
+    with served(app) as url, chromium("1100,2000") as page:
+        page.get(url + "/")
+        wait_for(page, lambda d: "Offline" in d.find_element(By.ID, "chain-status").text)
+        assert "trust pack of" in page.find_element(By.ID, "chain-status").text
+        page.find_element(By.ID, "key-summary").click()
+        page.find_element(By.ID, "api-key").send_keys(env.key(Role.VERIFIER, "TH"))
+        page.find_element(By.ID, "save-key").click()
+        assert verify(page, tmp_path / "permit.json", tmp_path / "permit.json.bundle.json") == "VALID"
+        checked = fact(page, "checked")
+        assert "offline trust pack" in checked and "witnessed by SG, TH" in checked, checked
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.find_element(By.ID, "result").screenshot(str(ARTIFACTS / "verdict-offline.png"))

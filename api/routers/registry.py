@@ -15,7 +15,7 @@ from ..auth import RegistryReaderKey
 from ..middleware import GatedRoute
 from ..models import CaList, CaOne, IssuerList, PartyList, RecognitionMatrix
 from ..parsing import parse_at, parse_fingerprint, parse_party
-from ..problems import responses
+from ..problems import ApiError, responses
 from ..services import ServicesDep
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"], route_class=GatedRoute)
@@ -33,6 +33,12 @@ _ERRORS = responses(401, 403, 404, 422, 502, 503)
 async def parties(
     principal: RegistryReaderKey, services: ServicesDep, block: Block = None, at: At = None
 ) -> PartyList:
+    if services.settings.offline:  # as of the trust pack's checkpoint: the only registry view offline
+        if block is not None or at is not None:
+            raise ApiError(
+                409, "OFFLINE", "offline, parties are known only as of the trust pack's checkpoint"
+            )
+        return await run_in_threadpool(services.verification.offline_parties)
     return await run_in_threadpool(services.registry.parties, block, parse_at(at))
 
 
