@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._internal.abi import Function
-from .ids import ZERO_ADDRESS, hex32, party_raw
+from .ids import hex32, party_raw
 from .snapshot import Snapshot, StatusEntry
 from .source import CALL_BATCH, AuditSource
 from .terms_check import check_uses
+from .views import document_view
 
 ZERO8 = b"\x00" * 8
 ZERO32 = b"\x00" * 32
@@ -338,40 +339,12 @@ class _Checks:
             yield e, self.trust, self.tf["recognizesIssuerAt"], args, expected
 
     def _document(self, issuer: str, root: bytes, leaf: bytes, e: str) -> Iterator[Check]:
-        s = self.s
-        b = s.batches.get((issuer, root))
-        d = s.documents.get((issuer, root, leaf))
-        u = s.usage_of(leaf)  # use is the leaf's, whichever batch named it
-        auth = s.issuer_auth.get(b.issuer) if b else None
         yield (
             e,
             self.docs,
             self.df["document"],
             (issuer, root, leaf),
-            {
-                "batch": {
-                    "issuer": b.issuer if b else ZERO_ADDRESS,
-                    "anchoredAt": b.anchored_at if b else 0,
-                    "docType": b.doc_type if b else 0,
-                    "size": b.size if b else 0,
-                },
-                "party": _p(auth.party if auth else ""),
-                "batchRevocation": {
-                    "revokedAt": b.revoked_at if b else 0,
-                    "reason": b.revoke_reason if b else 0,
-                },
-                "state": {
-                    "revokedAt": d.revoked_at if d else 0,
-                    "revokeReason": d.revoke_reason if d else 0,
-                    "supersededAt": d.superseded_at if d else 0,
-                    "consumedAt": u.consumed_at if u else 0,
-                    "consumedBy": _p(u.consumed_by if u else ""),
-                    "endorsed": u.endorsed if u else 0,
-                },
-                "successorIssuer": d.successor_issuer if d and d.successor_issuer else ZERO_ADDRESS,
-                "successorRoot": hex32(d.successor_root if d and d.successor_root else ZERO32),
-                "successorLeaf": hex32(d.successor_leaf if d and d.successor_leaf else ZERO32),
-            },
+            plain(document_view(self.s, issuer, root, leaf)),
         )
 
 

@@ -12,9 +12,42 @@ from typing import Any
 
 from ..doctypes import names_of, type_name
 from ..reasons import reason_name
-from .ids import hex32
+from .ids import ZERO_ADDRESS, hex32, party_raw
 from .snapshot import NONE, REASON_PARTY_REMOVED, Batch, Snapshot, status_name
 from .snapshot_codec import entity_strings
+
+ZERO8 = b"\x00" * 8
+ZERO32 = b"\x00" * 32
+
+
+def document_view(s: Snapshot, issuer: str, root: bytes, leaf: bytes) -> dict[str, Any]:
+    """What ``DocumentRegistry.document(issuer, root, leaf)`` returns, ABI-decoded, from the snapshot: the
+    consistency check compares it with the contract's answer, the offline verifier reads it instead."""
+    b = s.batches.get((issuer, root))
+    d = s.documents.get((issuer, root, leaf))
+    u = s.usage_of(leaf)  # use is the leaf's, whichever batch named it
+    auth = s.issuer_auth.get(b.issuer) if b else None
+    return {
+        "batch": {
+            "issuer": b.issuer if b else ZERO_ADDRESS,
+            "anchoredAt": b.anchored_at if b else 0,
+            "docType": b.doc_type if b else 0,
+            "size": b.size if b else 0,
+        },
+        "party": party_raw(auth.party) if auth and auth.party else ZERO8,
+        "batchRevocation": {"revokedAt": b.revoked_at if b else 0, "reason": b.revoke_reason if b else 0},
+        "state": {
+            "revokedAt": d.revoked_at if d else 0,
+            "revokeReason": d.revoke_reason if d else 0,
+            "supersededAt": d.superseded_at if d else 0,
+            "consumedAt": u.consumed_at if u else 0,
+            "consumedBy": party_raw(u.consumed_by) if u and u.consumed_by else ZERO8,
+            "endorsed": u.endorsed if u else 0,
+        },
+        "successorIssuer": d.successor_issuer if d and d.successor_issuer else ZERO_ADDRESS,
+        "successorRoot": d.successor_root if d and d.successor_root else ZERO32,
+        "successorLeaf": d.successor_leaf if d and d.successor_leaf else ZERO32,
+    }
 
 
 def status_reason(code: int) -> str:

@@ -23,6 +23,7 @@ from eth_utils import keccak
 from ..audit.ids import party_raw
 from ..audit.snapshot import Snapshot
 from ..audit.snapshot_codec import decode_state
+from ..audit.views import document_view
 from ..bundle import Bundle
 from ..checkpoint.note import Checkpoint
 from ..checkpoint.pack import PackVerdict, Pins, TrustPack, verify_pack
@@ -192,33 +193,6 @@ def _with_entities(trust: Snapshot, entities: dict[str, str | None], bundle: Bun
     s = copy.copy(trust)  # dataclasses.replace would re-run __init__ over every field
     s.batches, s.documents, s.usage = decode_state(parsed["batches"], parsed["documents"], parsed["usage"])
     return s
-
-
-def document_view(s: Snapshot, issuer: str, root: bytes, leaf: bytes) -> dict[str, Any]:
-    """What ``DocumentRegistry.document(issuer, root, leaf)`` returns, from the snapshot."""
-    b = s.batches.get((issuer, root))
-    d = s.documents.get((issuer, root, leaf))
-    u = s.usage_of(leaf)
-    return {
-        "batch": {
-            "issuer": b.issuer if b else _ZERO,
-            "anchoredAt": b.anchored_at if b else 0,
-            "docType": b.doc_type if b else 0,
-            "size": b.size if b else 0,
-        },
-        "batchRevocation": {"revokedAt": b.revoked_at if b else 0, "reason": b.revoke_reason if b else 0},
-        "state": {
-            "revokedAt": d.revoked_at if d else 0,
-            "revokeReason": d.revoke_reason if d else 0,
-            "supersededAt": d.superseded_at if d else 0,
-            "consumedAt": u.consumed_at if u else 0,
-            "consumedBy": party_raw(u.consumed_by) if u and u.consumed_by else b"\x00" * 8,
-            "endorsed": u.endorsed if u else 0,
-        },
-        "successorIssuer": d.successor_issuer if d and d.successor_issuer else _ZERO,
-        "successorRoot": d.successor_root if d and d.successor_root else _Z32,
-        "successorLeaf": d.successor_leaf if d and d.successor_leaf else _Z32,
-    }
 
 
 def context_view(
