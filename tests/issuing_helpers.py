@@ -29,7 +29,6 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from anchor.bundle import Batch, Bundle, Leaf, Proof
 from anchor.cacert import CACertificate, ca_id, read_ca_certificate
-from anchor.chain import Chain
 from anchor.deploy import Manifest
 from anchor.doctypes import mask_of
 from anchor.issuing.batch import DocumentInput, DocumentIssuer
@@ -40,6 +39,7 @@ from anchor.issuing.signing import Signer, batch_message
 from anchor.pki import CaKey, PkiPaths, init_pki, issue_signer, load_ca
 from anchor.verify import Verdict, Verifier
 from tests.conftest import World
+from tests.conftest import mine as mine  # test_verify's import of it from here
 
 PHYTO = "phytosanitary-certificate"
 ORIGIN = "certificate-of-origin"
@@ -108,15 +108,6 @@ def make_pki(out_dir: Path, party: str = "SG") -> Pki:
     signer = Signer.from_pem(paths.signer_key, paths.signer_cert, [paths.issuing_ca, paths.root_ca])
     issuing_cert, issuing_key = load_ca(paths.issuing_ca, paths.issuing_ca_key)
     return Pki(paths, ca, signer, issuing_cert, issuing_key, ca.certificate)
-
-
-def mine(chain: Chain, blocks: int) -> None:
-    """Mine `blocks` empty blocks (conftest's advance_time(chain, 1) mines none on the embedded chain)."""
-    if chain.backend == "embedded":
-        chain.tester.mine_blocks(blocks)  # type: ignore[attr-defined]
-    else:
-        for _ in range(blocks):
-            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
 
 def reload(bundle: Bundle) -> Bundle:

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from anchor.cacert import CACertificate, ca_id, pop_message, sign_pop
-from anchor.chain import Receipt
+from anchor.chain import Chain, Receipt
 from anchor.deploy import party_id
 from anchor.doctypes import DOCUMENT_TYPES
 from anchor.errors import ContractRevert
@@ -150,16 +150,34 @@ def send(world: World, account: LocalAccount, client: Any, fn: str, *args: Any) 
 
 
 def funded(world: World, index: int) -> LocalAccount:
-    """Dev account `index` with ether to send transactions (both backends fund only accounts 0-9)."""
+    """Dev account `index` with ether to send transactions (both backends fund only accounts 0-9).
+
+    Paid by the deployer with a plain transfer, which any network accepts (no anvil_setBalance), so the
+    tests that use it run against a real network too.
+    """
     account = world.account(index)
     if index >= 10:
         if world.chain.backend == "embedded":
             tester = world.chain.tester  # type: ignore[attr-defined]
             funder = tester.get_accounts()[0]
             tester.send_transaction({"from": funder, "to": account.address, "value": 10**20, "gas": 21000})
-        else:
-            world.chain.w3.provider.make_request("anvil_setBalance", [account.address, hex(10**20)])  # type: ignore[arg-type]
+        elif world.chain.w3.eth.get_balance(account.address) < 10**18:
+            transfer(world.chain, world.deployer, account.address, 10**19)
     return account
+
+
+def transfer(chain: Chain, sender: LocalAccount, to: str, value: int) -> None:
+    w3 = chain.w3
+    tx: dict[str, Any] = {
+        "to": to,
+        "value": value,
+        "gas": 21000,
+        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
+        "chainId": chain.chain_id,
+        **chain.fee_fields(),
+    }
+    tx_hash = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    chain.wait(tx_hash.to_0x_hex())
 
 
 # ------------------------------------------------------------------ certificates

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from eth_account.signers.local import LocalAccount
 
@@ -183,6 +184,7 @@ def test_consumption_griefing_of_a_superseded_documents_successor(world: World) 
     assert d.document(seen.issuer, seen.root, seen.leaf)["state"]["consumedBy"] == party_id("TH")
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_consumption_griefing_by_a_second_use(world: World) -> None:
     b, d = border(world), world.reg.documents
     batch = anchor_batch(world, b.sg_issuer, n=1, doc_type=PHYTO, terms=TO_TH)
@@ -203,6 +205,7 @@ def test_consumption_griefing_by_a_second_use(world: World) -> None:
 # ====================================================================== 2. CA squatting
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_squatting_neither_blocks_nor_impersonates(world: World) -> None:
     t, d = world.reg.trust, world.reg.documents
     sg_root, sg_issuing = make_cas("SG")
@@ -362,6 +365,7 @@ def test_service_key_is_not_admin_key(world: World) -> None:
     assert event(world, r, "DocumentConsumed")["account"] == service.address
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_service_key_is_not_admin_stolen_admin_key_needs_a_majority(world: World) -> None:
     t = world.reg.trust
     a5, stolen = world.account(5), world.account(6)
@@ -501,6 +505,7 @@ def test_governance_griefing_stale_approval_after_readmission(world: World) -> N
     assert t.one_time_doc_types() == bit(PERMIT, PHYTO)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_governance_griefing_readmission_restores_nothing(world: World) -> None:
     t, d = world.reg.trust, world.reg.documents
     th_ca = add_ca(world, world.th, bit(PERMIT))

@@ -25,6 +25,7 @@ def _spilled_files(cache: Path) -> int:
 
 
 @pytest.mark.parametrize("kill", [False, True], ids=["sigterm", "sigkill"])
+@pytest.mark.devchain("anvil_mine on a node of its own")
 def test_a_stopped_node_leaves_no_spilled_states(kill: bool) -> None:
     node = LocalNode(free_port(), mnemonic=MNEMONIC).start()
     cache = node.cache
@@ -41,6 +42,7 @@ def test_a_stopped_node_leaves_no_spilled_states(kill: bool) -> None:
     assert node.proc is None and node.cache is None
 
 
+@pytest.mark.devchain("anvil_mine on a node of its own")
 def test_a_node_restarts_with_a_fresh_spill_directory(tmp_path: Path) -> None:
     node = LocalNode(free_port(), "--state", str(tmp_path / "state.json"), mnemonic=MNEMONIC)
     with node:
@@ -62,6 +64,7 @@ def test_a_node_that_cannot_start_cleans_up_and_says_why() -> None:
         assert rpc(running.url, "eth_chainId") == "0x7a69"
 
 
+@pytest.mark.devchain("anvil_mine on a node of its own")
 def test_chain_down_removes_the_configured_nodes_spilled_states(tmp_path: Path) -> None:
     cfg_file = tmp_path / "local.toml"
     cfg_file.write_text(

@@ -179,3 +179,18 @@ def test_the_page_offline_says_as_of_when(
         assert "offline trust pack" in checked and "witnessed by SG, TH" in checked, checked
         ARTIFACTS.mkdir(exist_ok=True)
         page.find_element(By.ID, "result").screenshot(str(ARTIFACTS / "verdict-offline.png"))
+
+
+def test_a_refreshed_bundle_matches_the_published_schema(
+    issued: tuple[TestClient, dict[str, object], bytes], env: ApiEnv
+) -> None:
+    import jsonschema
+
+    client, view, _ = issued
+    r = client.get(f"/v1/documents/{view['id']}/status-proof", headers=env.headers(Role.ISSUER, "SG"))
+    bundle = Bundle.from_json(json.dumps(view["bundle"])).model_copy(update={"status": r.json()})
+    schema = json.loads((Path(__file__).parent.parent / "anchor" / "schemas" / "bundle-v2.json").read_text())
+    jsonschema.validate(json.loads(bundle.to_json()), schema)
+    assert "status" not in json.loads(
+        Bundle.from_json(json.dumps(view["bundle"])).to_json()
+    )  # absent, not null

@@ -93,6 +93,7 @@ def word(value: int | str) -> bytes:
     return n.to_bytes(32, "big")
 
 
+@pytest.mark.parity
 def test_deployed_runtime_code_equals_the_artifacts(world: World) -> None:
     m = world.reg.manifest
     trust, docs = m.trust_registry.address, m.document_registry.address

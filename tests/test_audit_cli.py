@@ -23,7 +23,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 @pytest.fixture
-def auditor(scenario: Scenario, tmp_path: Path, anvil_url: str) -> list[str]:
+def auditor(scenario: Scenario, tmp_path: Path, history_url: str) -> list[str]:
     manifest = tmp_path / "deployment.json"
     scenario.world.reg.manifest.save(manifest)
     return [
@@ -33,7 +33,7 @@ def auditor(scenario: Scenario, tmp_path: Path, anvil_url: str) -> list[str]:
         str(tmp_path / "home"),
         "audit",
         "--rpc",
-        anvil_url,
+        history_url,
         "--depth",
         "0",
     ]
@@ -50,6 +50,7 @@ def test_help_of_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
             assert "--json" in text
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_replay_saves_a_checkpoint_and_resumes(
     scenario: Scenario, auditor: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,6 +68,7 @@ def test_replay_saves_a_checkpoint_and_resumes(
     assert code == 0 and "replayed from the deployment block" in out and first["digest"] in out
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_state_at_block_and_at_time(
     scenario: Scenario, auditor: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +96,7 @@ def test_state_at_block_and_at_time(
     assert code == 0 and "Recognition (row recognizes column)" in out and "Certificate authorities" in out
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_diff_between_two_blocks(
     scenario: Scenario, auditor: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,6 +116,7 @@ def test_diff_between_two_blocks(
     assert "nothing changed" in out
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_check_and_report(
     scenario: Scenario, auditor: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -132,12 +136,13 @@ def test_check_and_report(
     assert code == 0 and "report written to" in out
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_with_a_chain_config_instead_of_rpc(
-    scenario: Scenario, tmp_path: Path, anvil_url: str, capsys: pytest.CaptureFixture[str]
+    scenario: Scenario, tmp_path: Path, history_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "chain.toml"
     cfg.write_text(
-        f'[chain]\nname = "t"\nbackend = "rpc"\nrpc_url = "{anvil_url}"\nmnemonic = "{MNEMONIC}"\nconfirmations = 1\n'
+        f'[chain]\nname = "t"\nbackend = "rpc"\nrpc_url = "{history_url}"\nmnemonic = "{MNEMONIC}"\nconfirmations = 1\n'
     )
     manifest = tmp_path / "home" / "deployments" / "t.json"
     scenario.world.reg.manifest.save(manifest)
@@ -162,6 +167,7 @@ def test_with_a_chain_config_instead_of_rpc(
         (["check", "--sample", "-1"], 64, "-1"),
     ],
 )
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_bad_input_is_one_clear_line(
     auditor: list[str], args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -172,6 +178,7 @@ def test_bad_input_is_one_clear_line(
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_missing_manifest_unreachable_node_and_occupied_out_dir(
     auditor: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -264,6 +265,7 @@ OPS = st.tuples(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(ops=st.lists(OPS, min_size=10, max_size=50))
+@pytest.mark.devchain("evm_increaseTime")
 def test_replay_equals_views_after_random_histories(
     anvil_url: str, tmp_path_factory: Any, ops: list[Any]
 ) -> None:

@@ -36,6 +36,7 @@ def report(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Repo
     return write_report(out, snap, findings, consistency, generated_at=snap.block_time)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_report_json_holds_state_findings_and_tables(scenario: Scenario, report: ReportFiles) -> None:
     data = json.loads(report.json.read_text())
     assert data["block"] == scenario.blocks["end"] and data["digest"].startswith("sha256:")
@@ -62,6 +63,7 @@ def test_report_json_holds_state_findings_and_tables(scenario: Scenario, report:
     assert data["state"]["oneTimeTypes"] == ["cites-permit", "cites-certificate"]
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_endorsement_and_consumer_tables(scenario: Scenario, report: ReportFiles) -> None:
     tables = json.loads(report.json.read_text())["tables"]
     endorsements = tables["endorsements"]
@@ -90,6 +92,7 @@ def test_endorsement_and_consumer_tables(scenario: Scenario, report: ReportFiles
     assert {r[cas["columns"].index("proof of possession")] for r in cas["rows"]} == {"valid"}
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_every_table_is_exported_as_csv(report: ReportFiles) -> None:
     data = json.loads(report.json.read_text())
     assert {p.stem for p in report.csv} == set(data["tables"])
@@ -102,6 +105,7 @@ def test_every_table_is_exported_as_csv(report: ReportFiles) -> None:
         assert len(list(csv.DictReader(f))) == 14
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_html_is_self_contained_and_plain(report: ReportFiles) -> None:
     page = report.html.read_text()
     assert "<script" not in page and "<link" not in page and "<img" not in page
@@ -124,6 +128,7 @@ def test_html_is_self_contained_and_plain(report: ReportFiles) -> None:
         assert title in page
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_same_snapshot_gives_the_same_charts(scenario: Scenario, report: ReportFiles, tmp_path: Path) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     again = write_report(tmp_path, snap, find(snap, window=3600), None, generated_at=snap.block_time)
@@ -131,6 +136,7 @@ def test_same_snapshot_gives_the_same_charts(scenario: Scenario, report: ReportF
     assert svgs == re.findall(r"<svg.*?</svg>", again.html.read_text(), re.S)
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_report_for_an_empty_registry(scenario: Scenario, tmp_path: Path) -> None:
     snap = replay(scenario.source, scenario.blocks["deployed"])
     files = write_report(
@@ -140,6 +146,7 @@ def test_report_for_an_empty_registry(scenario: Scenario, tmp_path: Path) -> Non
     assert "No documents have been anchored yet." in page and "Nothing needs attention." in page
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_html_renders_with_charts_in_headless_chromium(report: ReportFiles) -> None:
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (Debian chromium + chromium-driver), cannot render")
@@ -218,6 +225,7 @@ def _inside(inner: Bbox, outer: Bbox, slack: float = 0.5) -> bool:
     )
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_recognition_grid_labels_are_whole_and_fit(scenario: Scenario) -> None:
     long = [
         "certificate-of-origin",
@@ -294,6 +302,7 @@ def test_documents_chart_buckets_follow_the_span() -> None:
     assert charts.anchored_figure(_snapshot(["SG"])) is None
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_replaced_by_names_the_successor(scenario: Scenario, report: ReportFiles) -> None:
     table = json.loads(report.json.read_text())["tables"]["documents"]
     rows = [dict(zip(table["columns"], r, strict=True)) for r in table["rows"]]
@@ -343,6 +352,7 @@ def test_replaced_by_points_at_the_successor_row() -> None:
     )
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_each_kind_of_finding_is_explained_once(report: ReportFiles) -> None:
     page = report.html.read_text()
     kinds = {f["kind"] for f in json.loads(report.json.read_text())["findings"]}
@@ -356,6 +366,7 @@ def _header(page: str) -> str:
     return page[page.index("<header>") : page.index("</header>")]
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_times_say_which_clock(scenario: Scenario, tmp_path: Path) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     # The demo's ledger runs ahead: its time is an hour after the report was generated.

@@ -73,6 +73,7 @@ def page(browser: Any, report: ReportFiles) -> Any:
     return browser
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_no_chart_text_overflows_its_svg(page: Any) -> None:
     boxes = page.execute_script(TEXT_BOXES)
     assert {b["chart"] for b in boxes} == {0, 1, 2, 3}
@@ -93,6 +94,7 @@ def test_no_chart_text_overflows_its_svg(page: Any) -> None:
         assert px0 >= sx0 - 1 and py0 >= sy0 - 1 and px1 <= sx1 + 1 and py1 <= sy1 + 1, b
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_findings_link_to_their_one_explanation(page: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -106,6 +108,7 @@ def test_findings_link_to_their_one_explanation(page: Any) -> None:
         assert explanation and page.find_element(By.TAG_NAME, "body").text.count(explanation) == 1
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_header_tells_ledger_time_from_generation_time(page: Any) -> None:
     from selenium.webdriver.common.by import By
 

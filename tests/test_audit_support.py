@@ -1,7 +1,8 @@
 """A scripted registry history that exercises every event, shared by the audit tests.
 
-The history is built once per test module on the session anvil (fresh registries each time) and
-remembers the blocks and entities the tests ask about.
+The history is built once per session on an anvil of its own (`history_url`) and remembers the blocks
+and entities the tests ask about. Building it moves the chain's clock: every test that reads it is
+marked devchain.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ def build_scenario(url: str) -> Scenario:
     t.recognize(w.th, "MY", bit(PERMIT))
     sc.accounts["TH-consumer"] = add_consumer(w, w.th, 9)
     sc.accounts["MY-consumer"] = add_consumer(w, w.my, 10)
+    # Checkpoint witnesses: MY's goes with MY's removal below (WitnessRevoked).
+    for admin, index, name in ((w.sg, 16, "SG-witness"), (w.my, 17, "MY-witness")):
+        sc.accounts[name] = dev_account(MNEMONIC, index)
+        t.grant_witness(admin, sc.accounts[name].address)
     sc.mark("trust-set-up")
 
     # Anchoring, one anchorMany included; permits for TH (one-time), two of them with a quantity.
@@ -203,13 +208,15 @@ _BUILT: dict[str, Scenario] = {}
 
 
 @pytest.fixture(scope="module")
-def scenario(anvil_url: str) -> Scenario:
-    """Built once per anvil: audits only read it, and blocks added later by other tests do not touch it."""
-    if anvil_url not in _BUILT:
-        _BUILT[anvil_url] = build_scenario(anvil_url)
-    return _BUILT[anvil_url]
+def scenario(history_url: str) -> Scenario:
+    """Built once per session on a node of its own (the fixture is imported by several modules, each its
+    own fixture): audits only read it, and no other test's blocks or reverts reach it."""
+    if history_url not in _BUILT:
+        _BUILT[history_url] = build_scenario(history_url)
+    return _BUILT[history_url]
 
 
+@pytest.mark.devchain("evm_increaseTime: reads the audit scenario")
 def test_scenario_replays_consistently(scenario: Scenario) -> None:
     snap = replay(scenario.source, scenario.blocks["end"])
     report = check_consistency(scenario.source, snap)
@@ -223,6 +230,6 @@ def test_scenario_replays_consistently(scenario: Scenario) -> None:
         "IssuerAuthorized", "IssuerStatusChanged", "RecognitionChanged", "ConsumerGranted", "ConsumerRevoked",
         "AdminChangeProposed", "AdminChangeApproved", "AdminChangeCancelled", "AdminChangeExecuted",
         "OneTimeTypesChanged", "Anchored", "BatchRevocationRecorded", "DocumentRevoked", "DocumentSuperseded",
-        "DocumentConsumed", "DocumentEndorsed", "IssuerSynced",
+        "DocumentConsumed", "DocumentEndorsed", "IssuerSynced", "WitnessGranted", "WitnessRevoked",
     }  # fmt: skip
     assert not snap.observations

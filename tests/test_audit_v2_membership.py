@@ -6,6 +6,8 @@ proposed in an earlier membership are closed."""
 
 from __future__ import annotations
 
+import pytest
+
 from anchor.accounts import dev_account
 from anchor.audit import AuditSource, Fold, check_consistency, find, replay, state_at
 from anchor.audit.events import Event
@@ -26,6 +28,7 @@ from tests.registry_helpers import (
 from tests.test_audit_support import new_world, real_ca
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: str) -> None:
     w = new_world(anvil_url)
     t = w.reg.trust
@@ -167,6 +170,7 @@ def test_remove_readmit_and_recognize_again_agree_with_the_contract(anvil_url: s
     assert "closed by its removal" in forged.title
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_admin_changes_by_majority_cancelled_and_by_delay(anvil_url: str) -> None:
     w = new_world(anvil_url)
     t = w.reg.trust

@@ -1,4 +1,5 @@
-"""Proof bundles v2: frozen vectors, known-bad files, terms, exact round trip, schema agreement, fast-path cost."""
+"""Proof bundles v2: frozen vectors, known-bad files, terms, exact round trip, schema agreement, the fast
+path equal to the model path (its cost per bundle is scripts/bench_bundle.py's, not a test's)."""
 
 from __future__ import annotations
 

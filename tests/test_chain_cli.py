@@ -120,6 +120,7 @@ def test_zero_gas_price_legacy_chain_accepts_unfunded_accounts(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("historical", [True, False])
+@pytest.mark.devchain("anvil_mine on a node of its own")
 def test_historical_states_survive_a_restart_only_when_configured(tmp_path: Path, historical: bool) -> None:
     cfg_file = tmp_path / "local.toml"
     cfg_file.write_text(

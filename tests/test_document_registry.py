@@ -1,7 +1,7 @@
 """DocumentRegistry: anchoring, batch/document lifecycle, one-time consumption and endorsement under the
 leaf's terms, time views, inclusion proofs.
 
-Every test runs on anvil and on the embedded py-evm chain (the `world` fixture is parametrized).
+Every test runs on anvil and on the embedded py-evm chain (marked parity).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ from tests.registry_helpers import (
     send,
     tx_time,
 )
+
+# Every contract function and error on both EVMs (tests/conftest.py: the parity set).
+pytestmark = pytest.mark.parity
 
 TO_TH = Terms(destination="TH")
 TO_MY = Terms(destination="MY")
@@ -177,6 +180,7 @@ def test_anchor_doc_type_not_allowed(env: Env) -> None:
         d.anchor(env.sg_issuer2.account, rand32(), CERTIFICATE, 1)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_anchor_duplicate_root(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer)
@@ -296,6 +300,7 @@ def test_leaf_of_is_the_leaf_v2_layout(env: Env) -> None:
 # ====================================================================== batch revocation
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_revoke_batch(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer)
@@ -342,6 +347,7 @@ def test_revoke_batch(env: Env) -> None:
 # ====================================================================== document revocation
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_revoke_document(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer, n=5)
@@ -522,6 +528,7 @@ def test_supersede_rejections(env: Env) -> None:
 # ====================================================================== one-time consumption
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_consume_once_then_never_again(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer, n=3, terms=[TO_TH, TO_TH, TO_SG])
@@ -623,6 +630,7 @@ def test_consume_needs_the_leafs_opening(env: Env) -> None:
     d.consume(env.th_consumer, p, opening)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_consume_within_the_validity_period(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     start = w.now()
@@ -789,6 +797,7 @@ def test_consume_of_issuing_partys_documents_stops_when_it_is_removed(env: Env) 
         d.consume(env.th_consumer, batch.proof(0), batch.opening(0))
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_document_anchored_before_ca_revocation_stays_consumable(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer, terms=TO_TH)
@@ -803,6 +812,7 @@ def test_document_anchored_before_ca_revocation_stays_consumable(env: Env) -> No
 # ====================================================================== state over time
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_document_state_at_over_time(env: Env) -> None:
     w, d = env.world, env.world.reg.documents
     batch = anchor_batch(w, env.sg_issuer, n=5, terms=TO_TH)
@@ -993,6 +1003,7 @@ def test_revoked_issuer_account_can_no_longer_act_on_its_own_batches(env: Env) -
 
 
 @pytest.mark.parametrize("revoked", ["ca", "issuer"])
+@pytest.mark.devchain("evm_increaseTime")
 def test_document_anchored_after_effective_revocation_cannot_be_consumed(env: Env, revoked: str) -> None:
     w, t, d = env.world, env.world.reg.trust, env.world.reg.documents
     advance_time(w.chain, 100)

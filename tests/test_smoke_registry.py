@@ -5,6 +5,8 @@ import pytest
 from anchor.errors import ContractRevert
 from tests.conftest import World
 
+pytestmark = pytest.mark.parity
+
 
 def test_anchor_by_unauthorized_account_reverts_with_named_error(world: World) -> None:
     with pytest.raises(ContractRevert) as e:

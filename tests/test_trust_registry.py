@@ -1,12 +1,14 @@
 """TrustRegistry: governance, admin changes, roles, CAs, issuer and consumer accounts, recognition; every
 revert path by error name and args.
 
-Every test runs on anvil and on the embedded py-evm chain (the `world` fixture is parametrized).
+Every test runs on anvil and on the embedded py-evm chain (marked parity).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from anchor.cacert import ca_id, pop_message, verify_pop
 from anchor.deploy import party_id
@@ -49,6 +51,9 @@ from tests.registry_helpers import (
     reverts,
     tx_time,
 )
+
+# Every contract function and error on both EVMs (tests/conftest.py: the parity set).
+pytestmark = pytest.mark.parity
 
 ADD = ProposalKind.ADD_PARTY
 REMOVE = ProposalKind.REMOVE_PARTY
@@ -218,6 +223,7 @@ def test_add_party_by_proposal(world: World) -> None:
     assert len(t.party_cas("ID")) == 1
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_remove_party_by_proposal_and_removed_admin_can_no_longer_act(world: World) -> None:
     t = world.reg.trust
     my_ca = add_ca(world, world.my)
@@ -354,6 +360,7 @@ def test_execute_under_approved(world: World) -> None:
     assert t.threshold() == 2
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_expired_proposal(world: World) -> None:
     t = world.reg.trust
     single, _ = t.propose(world.sg, SET, threshold=3)
@@ -443,6 +450,7 @@ def test_add_party_conditions_are_checked_again_at_execution(world: World) -> No
     assert t.admins("SG") == [world.sg.address]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_add_party_reservation_covers_every_role_and_ends_with_the_proposal(world: World) -> None:
     t = world.reg.trust
     ca = add_ca(world, world.my)
@@ -554,6 +562,7 @@ def test_readmitted_partys_earlier_approval_does_not_come_back(world: World) -> 
     assert t.threshold() == 1
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_removed_partys_issuers_are_revoked_and_readmission_restores_nothing(world: World) -> None:
     t, d = world.reg.trust, world.reg.documents
     fp = add_ca(world, world.th)
@@ -687,6 +696,7 @@ def test_admin_change_by_majority(world: World) -> None:
     assert t.admin_party(world.sg.address) == "TH"
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_admin_change_after_the_delay_without_majority(world: World) -> None:
     t = world.reg.trust
     second = world.account(4)
@@ -705,6 +715,7 @@ def test_admin_change_after_the_delay_without_majority(world: World) -> None:
         t.execute_admin_change(world.sg, cid)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_admin_change_expires(world: World) -> None:
     t = world.reg.trust
     second = world.account(4)
@@ -727,6 +738,7 @@ def test_admin_change_expires(world: World) -> None:
     assert t.admins("SG") == [world.sg.address, second.address]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_admin_change_cancelled(world: World) -> None:
     t = world.reg.trust
     second = world.account(4)
@@ -801,6 +813,7 @@ def test_admin_change_rejections(world: World) -> None:
     assert t.admin_change_count() == 2
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_admin_change_is_checked_again_at_execution(world: World) -> None:
     t = world.reg.trust
     second = world.account(4)
@@ -1030,6 +1043,7 @@ def _fresh_ca(world: World) -> tuple[bytes, int]:
     return cert_id("SG", cert), tx_time(world, r)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_effective_time_rules(world: World) -> None:
     t = world.reg.trust
     fp, t0 = _fresh_ca(world)
@@ -1055,6 +1069,7 @@ def test_ca_effective_time_rules(world: World) -> None:
     assert t.ca(fp).revoked_at == t0 + 10
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_history_content(world: World) -> None:
     t = world.reg.trust
     fp, t0 = _fresh_ca(world)
@@ -1070,6 +1085,7 @@ def test_ca_history_content(world: World) -> None:
     ]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_status_at_over_time(world: World) -> None:
     t = world.reg.trust
     fp, t0 = _fresh_ca(world)
@@ -1091,6 +1107,7 @@ def test_ca_status_at_over_time(world: World) -> None:
     assert t.ca_status_at(cert_id("SG", fake_certificate()), tr) == Status.NONE
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_backdated_ca_revocation(world: World) -> None:
     t = world.reg.trust
     fp, t0 = _fresh_ca(world)
@@ -1111,6 +1128,7 @@ def test_backdated_ca_revocation(world: World) -> None:
     assert t.ca_status_at(fp, effective, block=r.block_number - 1) == A
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_backdated_ca_revocation_overrides_a_later_suspension_window(world: World) -> None:
     t = world.reg.trust
     fp, t0 = _fresh_ca(world)
@@ -1288,6 +1306,7 @@ def test_issuer_lifecycle_and_document_registry_mirror(world: World) -> None:
     assert t.role_of(acc) == (Role.ISSUER, "SG")  # revoked, but bound to SG for good
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_issuer_effective_times_and_backdated_revocation(world: World) -> None:
     t = world.reg.trust
     issuer = add_issuer(world, world.sg, 4)
@@ -1331,6 +1350,7 @@ def test_issuer_effective_times_and_backdated_revocation(world: World) -> None:
 # ====================================================================== recognition
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognize_and_unrecognize_masks_and_history(world: World) -> None:
     t = world.reg.trust
     r1 = t.recognize(world.sg, "TH", bit(PERMIT, PHYTO))
@@ -1371,6 +1391,7 @@ def test_recognize_and_unrecognize_masks_and_history(world: World) -> None:
     assert t.recognition_history("TH", "SG") == []
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognition_rejections(world: World) -> None:
     t = world.reg.trust
     for name, op in {"recognize": t.recognize, "unrecognize": t.unrecognize}.items():
@@ -1395,6 +1416,7 @@ def test_recognition_rejections(world: World) -> None:
     assert t.recognition_history("SG", "TH") == [(1, last)]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognition_may_not_take_effect_before_admission(world: World) -> None:
     t = world.reg.trust
     advance_time(world.chain, 100)
@@ -1419,6 +1441,7 @@ def test_recognition_may_not_take_effect_before_admission(world: World) -> None:
     assert t.recognition_at("ID", "SG", admitted + 1) == 1
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_readmission_restores_no_recognition(world: World) -> None:
     t = world.reg.trust
     th_ca = add_ca(world, world.th, bit(PERMIT))
@@ -1453,6 +1476,7 @@ def test_readmission_restores_no_recognition(world: World) -> None:
     assert t.recognizes_ca_at("SG", th_ca, PERMIT, world.now())
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognizing_one_type_after_readmission_brings_no_old_type_back(world: World) -> None:
     t = world.reg.trust
     t.recognize(world.sg, "TH", bit(PERMIT))
@@ -1464,6 +1488,7 @@ def test_recognizing_one_type_after_readmission_brings_no_old_type_back(world: W
     assert t.recognition_at("SG", "TH", world.now()) == bit(PHYTO)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_backdated_recognition(world: World) -> None:
     t = world.reg.trust
     start = world.now()
@@ -1478,6 +1503,7 @@ def test_backdated_recognition(world: World) -> None:
     assert t.recognition_history("TH", "SG") == [(bit(PERMIT), start + 10), (0, start + 50)]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognizes_ca_at(world: World) -> None:
     t = world.reg.trust
 

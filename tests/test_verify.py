@@ -134,6 +134,7 @@ def test_valid_documents_get_a_full_valid_verdict(sc: Scenario, tmp_path: Path) 
 
 
 @pytest.mark.parity
+@pytest.mark.devchain("evm_increaseTime")
 def test_verdict_states_the_block_it_read_and_serializes_as_documented(sc: Scenario) -> None:
     chain = sc.world.chain
     verifier = sc.verifier()
@@ -439,6 +440,7 @@ def test_bundle_naming_another_party_is_party_mismatch(sc: Scenario) -> None:
 
 
 @pytest.mark.parity
+@pytest.mark.devchain("evm_mine")
 def test_insufficient_confirmations_is_indeterminate_until_enough_blocks(sc: Scenario) -> None:
     chain = sc.world.chain
     bundle = sc.bundles[0]
@@ -461,6 +463,7 @@ def test_insufficient_confirmations_is_indeterminate_until_enough_blocks(sc: Sce
 
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
+@pytest.mark.devchain("evm_increaseTime")
 def test_issuer_suspended_or_revoked_before_anchoring_is_not_authorized(sc: Scenario, action: str) -> None:
     # Suspensions and revocations recorded later with an effective time before the anchoring (the
     # contract refuses anchoring by a currently inactive issuer, so only backdating gets here).
@@ -483,6 +486,7 @@ def test_issuer_suspended_or_revoked_before_anchoring_is_not_authorized(sc: Scen
     expect(sc.verify(sc.docs[0], sc.bundles[0]), VALID)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_issuer_revoked_after_anchoring_leaves_documents_valid(sc: Scenario) -> None:
     advance_time(sc.world.chain, 5)
     sc.world.reg.trust.revoke_issuer(sc.world.sg, sc.issuer.address)
@@ -540,6 +544,7 @@ def test_consumed_document_names_the_consumer(sc: Scenario) -> None:
 
 
 @pytest.mark.parity
+@pytest.mark.devchain("evm_increaseTime")
 def test_terms_validity_period_at_chain_time(sc: Scenario) -> None:
     now = sc.world.now()
     docs, [later, current, expired] = (
@@ -642,6 +647,7 @@ def test_signing_certificate_expired_at_anchoring_time(sc: Scenario) -> None:
 # ====================================================================== CA status
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_suspended_at_anchoring_time(sc: Scenario) -> None:
     world = sc.world
     advance_time(world.chain, 10)
@@ -659,6 +665,7 @@ def test_ca_suspended_at_anchoring_time(sc: Scenario) -> None:
     expect(sc.verify(sc.docs[0], sc.bundles[0]), VALID)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_ca_revoked_after_anchoring_is_valid_with_a_warning(sc: Scenario) -> None:
     advance_time(sc.world.chain, 10)
     sc.world.reg.trust.revoke_ca(sc.world.sg, sc.fingerprint, 0, reason_code("cessation-of-operation"))
@@ -677,6 +684,7 @@ def test_ca_revoked_after_anchoring_is_valid_with_a_warning(sc: Scenario) -> Non
 
 
 @pytest.mark.parity
+@pytest.mark.devchain("evm_increaseTime")
 def test_backdated_ca_revocation_invalidates_only_later_documents(sc: Scenario) -> None:
     world = sc.world
     advance_time(world.chain, 100)
@@ -712,6 +720,7 @@ def test_ca_registered_validity_over_at_anchoring_time(sc: Scenario, tmp_path: P
 # ====================================================================== recognition
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_document_type_not_recognized_by_the_verifying_party(sc: Scenario) -> None:
     # TH recognizes SG for phyto and certificates of origin, not CITES permits; MY recognizes nothing.
     [permit] = sc.issue([json_doc(120)], PERMIT)
@@ -728,6 +737,7 @@ def test_document_type_not_recognized_by_the_verifying_party(sc: Scenario) -> No
     expect(sc.verify(json_doc(121), fresh, "MY"), VALID)
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognition_withdrawn_after_issuance_is_valid_with_a_warning(sc: Scenario) -> None:
     advance_time(sc.world.chain, 10)
     sc.world.reg.trust.unrecognize(sc.world.th, "SG", mask_of([PHYTO]))
@@ -737,6 +747,7 @@ def test_recognition_withdrawn_after_issuance_is_valid_with_a_warning(sc: Scenar
     assert v.warnings == [v.check("recognition")]
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_recognition_withdrawn_before_issuance_is_not_recognized(sc: Scenario) -> None:
     world = sc.world
     advance_time(world.chain, 10)
@@ -759,6 +770,7 @@ def test_verifier_not_a_member(sc: Scenario) -> None:
 # ====================================================================== one verifier over time
 
 
+@pytest.mark.devchain("evm_increaseTime")
 def test_one_verifier_sees_every_change_made_after_its_earlier_verdicts(sc: Scenario) -> None:
     """A long-lived verifier (a border post's service) must never answer from a stale view."""
     world, docs, bundles = sc.world, sc.docs, sc.bundles

@@ -18,9 +18,6 @@ from anchor.issuing.leaf import Terms
 from tests.conftest import World, free_port
 from tests.issuing_helpers import CONSUMER_INDEX, Scenario, build_scenario
 
-# The CLI needs a node: only the anvil backend of the `world` fixture.
-pytestmark = pytest.mark.parametrize("chain", ["anvil"], indirect=True)
-
 
 @dataclass
 class Cli:

@@ -19,6 +19,8 @@ from anchor.verify import ChainHead
 from tests.conftest import MNEMONIC, World, free_port, start_anvil
 from tests.issuing_helpers import Scenario, build_scenario
 
+pytestmark = pytest.mark.devchain("evm_snapshot/evm_revert, anvil_mine on a node of its own")
+
 
 @pytest.fixture
 def private(tmp_path: Path) -> Iterator[tuple[LocalNode, Scenario]]:

@@ -343,8 +343,9 @@ class Bundle(_Model):
     anchor: Anchor
     supersedes: Supersedes | None = None
     # The document's registry state at a witnessed checkpoint, for verifying offline
-    # (anchor.checkpoint.status; checked by the offline verifier, not here). Outside what was signed.
-    status: dict[str, Any] | None = None
+    # (anchor.checkpoint.status; checked by the offline verifier, not here). Outside what was signed;
+    # absent, not null, when there is none, so that bundles without one are byte for byte as before.
+    status: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _leaf_matches(self) -> Bundle:
