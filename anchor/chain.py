@@ -60,7 +60,11 @@ class Chain:
         """Asked of the node on first use, so that a connection can exist while the node is down."""
         if self._chain_id is None:
             try:
-                self._chain_id = int(self.w3.eth.chain_id)
+                self._chain_id = (
+                    int(self.rpc.call("eth_chainId", []), 16)
+                    if self.rpc is not None
+                    else int(self.w3.eth.chain_id)
+                )
             except Exception as e:
                 raise ChainUnavailable(f"no chain answers at {self.config.url}: {_short(e)}") from None
         return self._chain_id
@@ -102,13 +106,37 @@ class Chain:
         return int(self.block(number)["timestamp"])
 
     def block(self, number: int | str) -> dict[str, Any]:
+        """A block header: quantities as ints, hashes as HexBytes (web3's shape, on either backend)."""
+        if self.rpc is not None:
+            tag = hex(number) if isinstance(number, int) else number
+            try:
+                raw = self.rpc.call("eth_getBlockByNumber", [tag, False])
+            except ChainError as e:
+                raise self._translate(e) from None
+            if raw is None:
+                raise ChainError(f"block {number} does not exist on this chain")
+            return _formatted(raw)
         try:
             return dict(self.w3.eth.get_block(number))  # type: ignore[arg-type]
         except Exception as e:
             raise self._translate(e) from None
 
     def code_at(self, address: str) -> bytes:
+        if self.rpc is not None:
+            try:
+                return bytes(HexBytes(self.rpc.call("eth_getCode", [address, "latest"])))
+            except ChainError as e:
+                raise self._translate(e) from None
         return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))
+
+    def nonce(self, address: str) -> int:
+        """The account's next nonce, pending transactions included."""
+        if self.rpc is not None:
+            try:
+                return int(self.rpc.call("eth_getTransactionCount", [address, "pending"]), 16)
+            except ChainError as e:
+                raise self._translate(e) from None
+        return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending"))
 
     # ---------------------------------------------------------------- writes
 
@@ -224,14 +252,7 @@ class Chain:
         timeout: float = 120.0,
         tx: dict[str, Any] | None = None,
     ) -> Receipt:
-        try:
-            r = self.w3.eth.wait_for_transaction_receipt(
-                HexBytes(tx_hash), timeout=timeout, poll_latency=0.05
-            )
-        except TimeExhausted:
-            raise ChainError(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
-        except Exception as e:
-            raise self._translate(e) from None
+        r = self._receipt(tx_hash, timeout)
         if r["status"] != 1:
             raise self._failed_receipt(tx_hash, tx, r["blockNumber"])
         needed = self.config.confirmations if confirmations is None else confirmations
@@ -245,6 +266,33 @@ class Chain:
             logs=list(r["logs"]),
             contract_address=r.get("contractAddress"),
         )
+
+    def _receipt(self, tx_hash: str, timeout: float) -> dict[str, Any]:
+        """The transaction's receipt once mined (web3's shape on either backend)."""
+        if self.rpc is None:
+            try:
+                return dict(
+                    self.w3.eth.wait_for_transaction_receipt(
+                        HexBytes(tx_hash), timeout=timeout, poll_latency=0.05
+                    )
+                )
+            except TimeExhausted:
+                raise ChainError(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
+            except Exception as e:
+                raise self._translate(e) from None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                raw = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+            except ChainError as e:
+                raise self._translate(e) from None
+            if raw is not None and raw.get("blockHash") is not None:
+                receipt = _formatted(raw)
+                receipt["logs"] = [_formatted(log) for log in raw.get("logs") or []]
+                return receipt
+            if time.monotonic() > deadline:
+                raise ChainError(f"transaction {tx_hash} not mined within {timeout:.0f} s")
+            time.sleep(0.05)
 
     def _await_confirmations(self, block: int, needed: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -339,6 +387,31 @@ def _tester_revert_data(raw: object) -> bytes:
             # Error(string) reasons arrive already decoded.
             return keccak(text="Error(string)")[:4] + abi_encode(["string"], [text])
     return b""
+
+
+_QUANTITIES = frozenset(
+    ("number", "timestamp", "gasLimit", "gasUsed", "baseFeePerGas", "size", "difficulty", "blockNumber",
+     "logIndex", "transactionIndex", "status", "cumulativeGasUsed", "effectiveGasPrice", "nonce", "type")
+)  # fmt: skip
+_HASHES = frozenset(("hash", "parentHash", "blockHash", "transactionHash", "data", "stateRoot", "logsBloom"))
+
+
+def _formatted(raw: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-RPC block, receipt or log in the shape web3 gives it (ints, HexBytes, checksummed
+    addresses), so that callers see the same values whichever backend answered."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _QUANTITIES and isinstance(value, str):
+            out[key] = int(value, 16)
+        elif key in _HASHES and isinstance(value, str):
+            out[key] = HexBytes(value)
+        elif key == "topics":
+            out[key] = [HexBytes(t) for t in value]
+        elif key in ("address", "contractAddress", "from", "to", "miner") and isinstance(value, str):
+            out[key] = Web3.to_checksum_address(value)
+        else:
+            out[key] = value
+    return out
 
 
 def _short(e: Exception) -> str:

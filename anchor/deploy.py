@@ -187,7 +187,7 @@ def deploy(
     if not 1 <= threshold <= len(parties):
         raise ConfigError(f"threshold {threshold} must be between 1 and the {len(parties)} founding parties")
     trust_abi, doc_abi = chain.abis
-    nonce = chain.w3.eth.get_transaction_count(deployer.address, "pending")
+    nonce = chain.nonce(deployer.address)
     trust_address = create_address(deployer.address, nonce + 1)
     doc_receipt = chain.transact(deployer, None, doc_abi.encode_constructor(trust_address))
     doc_address = to_checksum_address(doc_receipt.contract_address or "")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from web3 import Web3
 from web3.types import RPCEndpoint
 
 from .._internal import anvil
@@ -18,7 +17,7 @@ from ..accounts import resolve_account
 from ..chain import Chain, connect
 from ..config import Config
 from ..deploy import Manifest, deploy_configured, verify_code
-from ..errors import ChainError, ConfigError
+from ..errors import ChainError, ChainUnavailable, ConfigError
 from ..registry import Registries
 
 ETHER = 10**18
@@ -82,6 +81,15 @@ def _address(spec: str, config: Config) -> str:
 
 def _dev_rpc(chain: Chain, method: str, params: list[Any]) -> Any:
     """A development-node method (anvil, hardhat); a clear error on nodes that lack it."""
+    if chain.rpc is not None:  # the library's one transport
+        try:
+            return chain.rpc.call(method, params)
+        except ChainUnavailable as e:
+            raise ChainError(f"{method} failed: {e}") from None
+        except ChainError as e:
+            raise ChainError(
+                f"{method} refused by the node ({e}): the demo needs a development node"
+            ) from None
     try:
         answer = chain.w3.provider.make_request(RPCEndpoint(method), params)
     except Exception as e:
@@ -107,7 +115,8 @@ def advance_time(chain: Chain, seconds: int) -> tuple[int, int]:
 
 def ensure_funded(chain: Chain, address: str, minimum: int = ETHER) -> bool:
     """Top up a development account beyond the node's funded ones; True if it had to."""
-    if int(chain.w3.eth.get_balance(Web3.to_checksum_address(address))) >= minimum:
+    balance = _dev_rpc(chain, "eth_getBalance", [address, "latest"])
+    if (int(balance, 16) if isinstance(balance, str) else int(balance)) >= minimum:
         return False
     _dev_rpc(chain, "anvil_setBalance", [address, hex(100 * ETHER)])
     return True

@@ -205,7 +205,7 @@ def _restart_node(s: Scenario, stopped: bool) -> None:
     title = "The connection is back: the node restarts with its saved state"
     try:
         anvil.up(s.config)
-        block = s.reg.chain.w3.eth.block_number
+        block = s.reg.chain.block_number()
     except TrustAnchorError as e:
         s._fail(title, "node answering", e)
     s._record(title, "node answering", f"node answering at block {block}", True)
