@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .accounts import resolve_account
-    from .audit import AuditError, Auditor, AuditSource, CheckpointStore
+    from .audit import AuditError, Auditor, AuditSource, ResumeStore
     from .bundle import Bundle
     from .chain import Chain, connect
     from .config import Config, load_config
@@ -60,7 +60,7 @@ _LAZY: dict[str, str] = {
     # auditing
     "Auditor": "audit",
     "AuditSource": "audit",
-    "CheckpointStore": "audit",
+    "ResumeStore": "audit",
     # the chain and the deployment
     "Chain": "chain",
     "connect": "chain",
@@ -94,7 +94,6 @@ __all__ = [
     "ChainUnavailable",
     "Check",
     "CheckStatus",
-    "CheckpointStore",
     "Config",
     "ConfigError",
     "ContractRevert",
@@ -109,6 +108,7 @@ __all__ = [
     "Manifest",
     "PKIError",
     "Registries",
+    "ResumeStore",
     "SignedBatch",
     "Signer",
     "SigningError",

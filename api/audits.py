@@ -22,7 +22,7 @@ from anchor.audit import (
     AuditQueryError,
     AuditSource,
     BlockOutOfRange,
-    CheckpointStore,
+    ResumeStore,
 )
 from anchor.errors import DeploymentError
 
@@ -47,7 +47,7 @@ class AuditService:
         # The code at the manifest's addresses must be the registries' (a reset chain may hold none): a
         # couple of requests, next to a replay.
         source.verify()
-        return Auditor(source, CheckpointStore.for_manifest(self.home, manifest), self.depth)
+        return Auditor(source, ResumeStore.for_manifest(self.home, manifest), self.depth)
 
     def _run(self, fn: Callable[[Auditor], T], field: str) -> T:
         def go() -> T:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from anchor.audit import AuditSource, CheckpointStore, check_consistency, find, replay, replay_incremental
+from anchor.audit import AuditSource, ResumeStore, check_consistency, find, replay, replay_incremental
 from anchor.errors import ContractRevert
 from anchor.issuing.leaf import Terms
 from anchor.issuing.merkle import MerkleTree
@@ -287,7 +287,7 @@ def test_replay_equals_views_after_random_histories(
         blocks.append(w.chain.block_number())
     src = AuditSource.connect(anvil_url, w.reg.manifest)
     picks = sorted({blocks[len(blocks) // 3], blocks[2 * len(blocks) // 3], blocks[-1]})
-    store = CheckpointStore(Path(tmp_path_factory.mktemp("cp")))
+    store = ResumeStore(Path(tmp_path_factory.mktemp("cp")))
     for block in picks:
         outcome = replay_incremental(src, store, block)
         snap = outcome.snapshot

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from anchor._internal.jsonrpc import JsonRpc
-from anchor.audit import AuditSource, CheckpointStore, ResumePointError, find, replay, replay_incremental
+from anchor.audit import AuditSource, ResumePointError, ResumeStore, find, replay, replay_incremental
 from anchor.audit.resume import audit_dir
 from tests.conftest import World, free_port, start_anvil
 from tests.registry_helpers import PERMIT, IssuerSetup, add_issuer, anchor_batch, bit
@@ -41,7 +41,7 @@ def test_reorg_after_a_checkpoint_is_noticed_and_replayed_from_the_last_safe_poi
     setup: tuple[World, IssuerSetup, AuditSource, JsonRpc], tmp_path: Path
 ) -> None:
     w, issuer, src, rpc = setup
-    store = CheckpointStore(tmp_path)
+    store = ResumeStore(tmp_path)
     safe = replay_incremental(src, store, src.head())
     assert safe.saved is not None
     anchor_batch(w, issuer, 2)
@@ -75,7 +75,7 @@ def test_revert_below_a_checkpoint_is_a_gap_then_new_blocks_a_reorg(
     setup: tuple[World, IssuerSetup, AuditSource, JsonRpc], tmp_path: Path
 ) -> None:
     w, issuer, src, rpc = setup
-    store = CheckpointStore(tmp_path)
+    store = ResumeStore(tmp_path)
     base = replay_incremental(src, store, src.head())
     snap_id = rpc.call("evm_snapshot", [])
     for _ in range(3):
@@ -128,7 +128,7 @@ def test_reorg_during_a_replay_restarts_it(
             return out
 
     flaky = AuditSource(Flicker(), src.manifest, prefetch=False)
-    outcome = replay_incremental(flaky, CheckpointStore(tmp_path), target)
+    outcome = replay_incremental(flaky, ResumeStore(tmp_path), target)
     assert [n.kind for n in outcome.notices] == ["reorg"]
     assert "during the replay" in outcome.notices[0].message
     assert outcome.snapshot.digest() == replay(src, target).digest()
@@ -138,7 +138,7 @@ def test_corrupt_or_edited_checkpoints_are_not_trusted(
     setup: tuple[World, IssuerSetup, AuditSource, JsonRpc], tmp_path: Path
 ) -> None:
     _, _, src, _ = setup
-    store = CheckpointStore.for_manifest(tmp_path, src.manifest)
+    store = ResumeStore.for_manifest(tmp_path, src.manifest)
     assert store.dir == audit_dir(tmp_path, src.manifest) and store.dir.parent.name == "audit"
     cp = replay_incremental(src, store, src.head()).saved
     assert cp is not None
@@ -161,7 +161,7 @@ def test_only_the_newest_checkpoints_are_kept(
     setup: tuple[World, IssuerSetup, AuditSource, JsonRpc], tmp_path: Path
 ) -> None:
     w, issuer, src, _ = setup
-    store = CheckpointStore(tmp_path, keep=2)
+    store = ResumeStore(tmp_path, keep=2)
     for _ in range(3):
         anchor_batch(w, issuer, 1)
         replay_incremental(src, store, src.head())

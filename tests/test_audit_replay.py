@@ -11,9 +11,9 @@ import pytest
 from anchor.audit import (
     AuditError,
     AuditSource,
-    CheckpointStore,
     EventDecoder,
     LogFetcher,
+    ResumeStore,
     check_consistency,
     digest,
     find,
@@ -84,7 +84,7 @@ def test_two_replays_and_a_resumed_one_have_the_same_digest(scenario: Scenario, 
     # A tiny chunk size changes every request boundary, never the result.
     second = replay(src, end, fetcher=LogFetcher(src, initial_span=1, max_span=3)).digest()
     assert first == second
-    store = CheckpointStore(tmp_path / "cp")
+    store = ResumeStore(tmp_path / "cp")
     middle = replay_incremental(src, store, scenario.blocks["lifecycle"])
     assert middle.saved is not None and middle.resumed_from is None
     resumed = replay_incremental(src, store, end)

@@ -14,9 +14,9 @@ from eth_account.signers.local import LocalAccount
 
 from anchor.audit import (
     AuditSource,
-    CheckpointStore,
     Finding,
     Fold,
+    ResumeStore,
     check_consistency,
     find,
     replay,
@@ -318,7 +318,7 @@ def test_checkpoints_of_the_v1_format_are_replayed_afresh(anvil_url: str, tmp_pa
     w = new_world(anvil_url)
     add_issuer(w, w.sg, 5, bit(PERMIT), ca=real_ca(w, w.sg, bit(PERMIT)))
     src = AuditSource.connect(anvil_url, w.reg.manifest)
-    store = CheckpointStore(tmp_path)
+    store = ResumeStore(tmp_path)
     cp = replay_incremental(src, store, src.head()).saved
     assert cp is not None
     with gzip.open(cp.path, "rt") as f:

@@ -6,7 +6,7 @@ examined for findings (``findings``) and written up (``report``). ``checkpoint``
 incremental and notices reorgs between them.
 
     source = AuditSource.connect(url, Manifest.load(path))
-    outcome = replay_incremental(source, CheckpointStore.for_manifest(home, source.manifest),
+    outcome = replay_incremental(source, ResumeStore.for_manifest(home, source.manifest),
                                  source.target_block(depth=1))
     consistency = check_consistency(source, outcome.snapshot)
     findings = find(outcome.snapshot, consistency=consistency, notices=outcome.notices)
@@ -21,7 +21,7 @@ from .findings import DEFAULT_WINDOW, Finding, find
 from .logs import LogChunk, LogFetcher
 from .replay import Fold, ReplayStats, empty_snapshot, replay
 from .report import ReportFiles, build_report, write_report
-from .resume import Checkpoint, CheckpointStore, Notice, ReplayOutcome, replay_incremental
+from .resume import Notice, ReplayOutcome, ResumePoint, ResumeStore, replay_incremental
 from .snapshot import Snapshot
 from .snapshot_codec import digest, entity_strings, from_canonical, to_canonical
 from .source import AuditSource, BlockHeader
@@ -36,8 +36,6 @@ __all__ = [
     "BlockHeader",
     "BlockOutOfRange",
     "CheckResult",
-    "Checkpoint",
-    "CheckpointStore",
     "ConsistencyReport",
     "Event",
     "EventDecoder",
@@ -52,7 +50,9 @@ __all__ = [
     "ReplayStats",
     "Report",
     "ReportFiles",
+    "ResumePoint",
     "ResumePointError",
+    "ResumeStore",
     "Snapshot",
     "build_report",
     "check_consistency",

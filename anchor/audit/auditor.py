@@ -19,7 +19,7 @@ from .errors import AuditError, AuditQueryError
 from .findings import CRITICAL, DEFAULT_WINDOW, Finding, counts, find, sort_findings
 from .replay import replay
 from .report import ReportFiles, write_report
-from .resume import CheckpointStore, Notice, ReplayOutcome, replay_incremental
+from .resume import Notice, ReplayOutcome, ResumeStore, replay_incremental
 from .snapshot_codec import entity_strings
 from .source import AuditSource
 from .tables import Table
@@ -75,7 +75,7 @@ class Auditor:
     """Audits one deployment through `source`, keeping checkpoints in `store` (None: always replay
     from the deployment block), reading `depth` blocks below the head unless told a block."""
 
-    def __init__(self, source: AuditSource, store: CheckpointStore | None, depth: int) -> None:
+    def __init__(self, source: AuditSource, store: ResumeStore | None, depth: int) -> None:
         if depth < 0:
             raise AuditError(f"confirmation depth must be >= 0, not {depth}")
         self.source = source

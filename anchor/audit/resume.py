@@ -1,4 +1,6 @@
-"""Checkpoints of replayed snapshots, and replays that resume from the newest one still on the chain.
+"""Resume points of replayed snapshots, and replays that resume from the newest one still on the chain.
+
+(The audit's own saved progress; registry checkpoints for offline verification are anchor.checkpoint.)
 
 A checkpoint is (block, block hash, snapshot digest) plus the snapshot itself, kept under
 TRUSTANCHOR_HOME/audit/<chain>-<registry>-<deploy block>/. Before resuming, the checkpoint's block hash
@@ -28,7 +30,7 @@ VERSION = 5  # follows the canonical snapshot format (3: registries v2; 4: use p
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class ResumePoint:
     block: int
     block_hash: str
     digest: str
@@ -58,7 +60,7 @@ def audit_dir(home: Path, manifest: Manifest) -> Path:
     )
 
 
-class CheckpointStore:
+class ResumeStore:
     def __init__(self, directory: Path, *, keep: int = 3) -> None:
         if keep < 1:
             raise AuditError("keep at least one checkpoint")
@@ -66,19 +68,19 @@ class CheckpointStore:
         self.keep = keep
 
     @classmethod
-    def for_manifest(cls, home: Path, manifest: Manifest, *, keep: int = 3) -> CheckpointStore:
+    def for_manifest(cls, home: Path, manifest: Manifest, *, keep: int = 3) -> ResumeStore:
         return cls(audit_dir(home, manifest), keep=keep)
 
     # ------------------------------------------------------------------ checkpoints
 
-    def checkpoints(self) -> list[Checkpoint]:
+    def checkpoints(self) -> list[ResumePoint]:
         """Saved checkpoints, newest first (unreadable index files are skipped, not trusted)."""
         out = []
         for meta in self.dir.glob("checkpoint-*.json"):
             try:
                 d = json.loads(meta.read_text())
                 out.append(
-                    Checkpoint(
+                    ResumePoint(
                         int(d["block"]),
                         str(d["blockHash"]),
                         str(d["digest"]),
@@ -91,7 +93,7 @@ class CheckpointStore:
                 continue
         return sorted(out, key=lambda c: c.block, reverse=True)
 
-    def save(self, snapshot: Snapshot) -> Checkpoint:
+    def save(self, snapshot: Snapshot) -> ResumePoint:
         self.dir.mkdir(parents=True, exist_ok=True)
         stem = f"checkpoint-{snapshot.block:012d}"
         data = to_canonical(snapshot)
@@ -100,7 +102,7 @@ class CheckpointStore:
         with gzip.open(tmp, "wt", compresslevel=3) as f:
             json.dump({"version": VERSION, "snapshot": data}, f, separators=(",", ":"))
         tmp.replace(snap_path)
-        cp = Checkpoint(
+        cp = ResumePoint(
             snapshot.block,
             snapshot.block_hash,
             digest(snapshot),
@@ -128,7 +130,7 @@ class CheckpointStore:
             self.discard(old)
         return cp
 
-    def load(self, cp: Checkpoint) -> Snapshot:
+    def load(self, cp: ResumePoint) -> Snapshot:
         try:
             with gzip.open(cp.path, "rt") as f:
                 raw = json.load(f)
@@ -144,7 +146,7 @@ class CheckpointStore:
             )
         return snapshot
 
-    def discard(self, cp: Checkpoint) -> None:
+    def discard(self, cp: ResumePoint) -> None:
         cp.path.unlink(missing_ok=True)
         cp.path.with_name(cp.path.name.removesuffix(".snapshot.json.gz") + ".json").unlink(missing_ok=True)
 
@@ -181,8 +183,8 @@ class CheckpointStore:
 @dataclass
 class ReplayOutcome:
     snapshot: Snapshot
-    resumed_from: Checkpoint | None
-    saved: Checkpoint | None
+    resumed_from: ResumePoint | None
+    saved: ResumePoint | None
     notices: list[Notice] = field(default_factory=list)
     stats: ReplayStats = field(default_factory=ReplayStats)
 
@@ -203,10 +205,10 @@ class ReplayOutcome:
 
 
 def _resume_point(
-    source: AuditSource, store: CheckpointStore, to_block: int, notices: list[Notice]
-) -> tuple[Snapshot | None, Checkpoint | None]:
+    source: AuditSource, store: ResumeStore, to_block: int, notices: list[Notice]
+) -> tuple[Snapshot | None, ResumePoint | None]:
     head: int | None = None
-    found: tuple[Snapshot | None, Checkpoint | None] = (None, None)
+    found: tuple[Snapshot | None, ResumePoint | None] = (None, None)
     # Every checkpoint is checked, even those past the target: each is a witness of the chain as it
     # was, and a changed or missing block is worth reporting whichever replay notices it.
     for cp in store.checkpoints():
@@ -241,7 +243,7 @@ def _resume_point(
 
 def replay_incremental(
     source: AuditSource,
-    store: CheckpointStore | None,
+    store: ResumeStore | None,
     to_block: int,
     *,
     save: bool = True,

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from ..audit import AuditError, Auditor, AuditQueryError, AuditSource, CheckpointStore, ReplayOutcome
+from ..audit import AuditError, Auditor, AuditQueryError, AuditSource, ReplayOutcome, ResumeStore
 from ..audit.findings import DEFAULT_WINDOW, Finding
 from ..audit.tables import Table
 from ..checkpoint.audit import audit_checkpoints
@@ -75,9 +75,9 @@ def _depth(ctx: Context) -> int:
     return 1 if _standalone(ctx, opts.rpc) else ctx.config.chain.confirmations
 
 
-def _store(ctx: Context, source: AuditSource) -> CheckpointStore:
+def _store(ctx: Context, source: AuditSource) -> ResumeStore:
     home = ctx.home or (home_dir() if _standalone(ctx, _settings().rpc) else ctx.config.home)
-    return CheckpointStore.for_manifest(home, source.manifest)
+    return ResumeStore.for_manifest(home, source.manifest)
 
 
 def _auditor(ctx: Context) -> Auditor:
