@@ -19,7 +19,7 @@ from anchor.bundle import Bundle
 from anchor.checkpoint.pack import Pins, TrustPack
 from anchor.checkpoint.publish import checkpointer_at
 from anchor.checkpoint.state import Checkpointer
-from anchor.checkpoint.status import make_status_proof
+from anchor.checkpoint.status import bundle_status
 from anchor.deploy import Manifest
 from anchor.errors import CheckpointError, TrustAnchorError
 from anchor.verify.offline import OfflineVerifier
@@ -76,12 +76,7 @@ class TrustPacks:
                     raise ApiError(503, "CHAIN_UNAVAILABLE", f"cannot replay the registries: {e}") from None
                 self._checkpointer = checkpointer
             try:
-                return make_status_proof(
-                    checkpointer,
-                    bundle.anchor.issuer,
-                    bytes.fromhex(bundle.batch.root[2:]),
-                    bytes.fromhex(bundle.leaf.hash[2:]),
-                )
+                return bundle_status(checkpointer, bundle)
             except TrustAnchorError as e:
                 raise ApiError(503, "CHAIN_UNAVAILABLE", f"cannot read the anchoring event: {e}") from None
 
@@ -103,9 +98,5 @@ def offline_verifier(
     except CheckpointError as e:
         raise ApiError(503, "NO_PINNED_WITNESSES", str(e)) from None
     verifier = OfflineVerifier(pack, pins, manifest, max_age=max_age, ca_certificates=cas, clock=clock)
-    accepted = verifier.accepted
-    # As the CLI does: keys rotate only through witnessed checkpoints, and a newer pack that was
-    # accepted becomes what the next one must extend.
-    if accepted.ok and accepted.pins is not None and pack.checkpoint.size > pins.size:
-        accepted.pins.save(pins_path)
+    verifier.accepted.keep_pins(pins, pins_path)
     return verifier

@@ -68,12 +68,7 @@ class OfflineKit:
     def pins(self, checkpointer: Checkpointer, *, with_checkpoint: bool = False) -> Pins:
         cp = checkpointer.checkpoint
         assert cp is not None
-        pins = Pins.of(checkpointer.snapshot, cp)
-        if not with_checkpoint:
-            pins = Pins(
-                pins.chain_id, pins.trust_registry, pins.document_registry, pins.threshold, pins.witnesses
-            )
-        return pins
+        return Pins.of(checkpointer.snapshot, cp, accepted=with_checkpoint)
 
     def refresh(self, checkpointer: Checkpointer, bundle: Bundle) -> Bundle:
         return Bundle.from_json(refreshed(checkpointer, bundle).to_json())

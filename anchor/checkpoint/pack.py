@@ -249,6 +249,14 @@ class PackVerdict:
     snapshot: Snapshot | None = field(default=None, compare=False)
     pins: Pins | None = None  # the pins to keep after accepting this pack
 
+    def keep_pins(self, pins: Pins, path: Path) -> bool:
+        """Save the pins this accepted pack gives over `pins` (kept at `path`) if it is newer: keys rotate
+        only through witnessed checkpoints, and the next pack must extend this one. True if saved."""
+        if not self.ok or self.pins is None or self.checkpoint.size <= pins.size:
+            return False
+        self.pins.save(path)
+        return True
+
 
 def verify_pack(pack: TrustPack, pins: Pins, *, min_witnesses: int | None = None) -> PackVerdict:
     """Check `pack` against `pins` (age is the caller's, who knows the time: see ``PackVerdict``)."""

@@ -91,13 +91,17 @@ def make_status_proof(checkpointer: Checkpointer, issuer: str, root: bytes, leaf
 
 def refreshed(checkpointer: Checkpointer, bundle: Bundle) -> Bundle:
     """`bundle` carrying its status proof at the checkpointer's checkpoint (any earlier one replaced)."""
-    status = make_status_proof(
+    return bundle.model_copy(update={"status": bundle_status(checkpointer, bundle)})
+
+
+def bundle_status(checkpointer: Checkpointer, bundle: Bundle) -> dict[str, Any]:
+    """The status proof of the document `bundle` speaks of, at the checkpointer's checkpoint."""
+    return make_status_proof(
         checkpointer,
         bundle.anchor.issuer,
         bytes.fromhex(bundle.batch.root[2:]),
         bytes.fromhex(bundle.leaf.hash[2:]),
     )
-    return bundle.model_copy(update={"status": status})
 
 
 def check_status_proof(

@@ -208,10 +208,7 @@ def pack_pin(ctx: Context, pack_path: Path | None, pins_path: Path | None) -> No
     else:
         checkpointer = Checkpointer(source)
         cp = checkpointer.advance(source.head())
-        pins = Pins.of(checkpointer.snapshot, cp)
-        pins = Pins(
-            pins.chain_id, pins.trust_registry, pins.document_registry, pins.threshold, pins.witnesses
-        )
+        pins = Pins.of(checkpointer.snapshot, cp, accepted=False)
     path = pins_file(ctx, pins_path)
     pins.save(path)
     keys = sum(len(w) for w in pins.witnesses.values())

@@ -172,9 +172,7 @@ def _verify_offline(
                 f"{as_party} is not a member party in the trust pack (members: {', '.join(members)})",
                 param_hint="'--as'",
             )
-        # Keys rotate only through witnessed checkpoints: accepting a newer pack moves the pins to its state.
-        if accepted.pins is not None and pack.checkpoint.size > pins.size:
-            accepted.pins.save(pins_at)
+        accepted.keep_pins(pins, pins_at)
     return verifier.verify(document, bundle, as_party)
 
 

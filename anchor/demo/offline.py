@@ -86,17 +86,13 @@ def border_offline(s: Scenario) -> None:
         pins_path = s.config.home / "offline" / "pins.json"
         checkpointer = Checkpointer(source)
         now_cp = checkpointer.advance(source.head())
-        pins = Pins.of(checkpointer.snapshot, now_cp)
-        pins = Pins(
-            pins.chain_id, pins.trust_registry, pins.document_registry, pins.threshold, pins.witnesses
-        )
+        pins = Pins.of(checkpointer.snapshot, now_cp, accepted=False)
         pack = newest_pack(source, published)
         accepted = verify_pack(pack, pins)
         pack_path = s.config.home / "offline" / "trust-pack.json"
         pack_path.parent.mkdir(parents=True, exist_ok=True)
         pack_path.write_text(pack.to_json(), encoding="utf-8")
-        if accepted.pins is not None:
-            accepted.pins.save(pins_path)
+        accepted.keep_pins(pins, pins_path)
     except TrustAnchorError as e:
         s._fail(title, "a witnessed pack", e)
     cp = pack.checkpoint
